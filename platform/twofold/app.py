@@ -1,0 +1,113 @@
+"""The application factory: configuration, then a plain list of ``init_app`` calls."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from twofold import config as config_module
+from twofold import jobs, plugins, redis_conn
+from twofold.auth.permissions import enter_actor
+from twofold.extensions import csrf, db, htmx, limiter, login_manager, migrate
+from twofold.tenancy import scope
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("TWOFOLD_INSTANCE", str(REPO_ROOT / "instance")),
+        template_folder="web/templates",
+        static_folder="web/static",
+    )
+    app.config.from_mapping(config_module.from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    config_module.harden(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    _init_database(app)
+    _init_redis(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    app.extensions["twofold.plugins"] = plugins.build_manager(app)
+    scope.install()
+    jobs.install()
+
+    _register_blueprints(app)
+    _register_request_hooks(app)
+    from twofold import cli, errors
+
+    errors.register(app)
+    cli.register(app)
+
+    if app.config.get("BASE_DOMAIN"):
+        from twofold.tenancy.resolve import TenantSubdomainMiddleware
+
+        app.wsgi_app = TenantSubdomainMiddleware(app.wsgi_app, app.config["BASE_DOMAIN"])
+    return app
+
+
+def _init_database(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"), render_as_batch=True)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _tune_sqlite(db.engine)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets the web and the worker read while the other writes; foreign keys are
+        # off by default in SQLite and the composite keys are a tenancy wall.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _init_redis(app: Flask) -> None:
+    app.extensions["twofold.redis"] = redis_conn.connect(app)
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI", redis_conn.limiter_storage_uri(app.config["REDIS_URL"])
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from twofold import api, health, web
+
+    app.register_blueprint(health.bp)
+    api.register(app)
+    web.register(app)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from twofold.auth import service
+
+    login_manager.login_view = "auth.login"
+    login_manager.user_loader(service.load_session_user)
+
+    @app.teardown_request
+    def _leave_tenant(_exc: BaseException | None) -> None:
+        # Gunicorn reuses threads: the next request must not inherit this tenant.
+        if g.pop("tenant_token", None) is not None:
+            scope.enter_tenant(None)
+        if g.pop("actor_token", None) is not None:
+            enter_actor(None)
+
+    @app.context_processor
+    def _layout_context() -> dict[str, Any]:
+        return {"current_tenant": g.get("tenant"), "current_membership": g.get("membership")}

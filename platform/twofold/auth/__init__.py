@@ -1,0 +1,1 @@
+"""Users, memberships and roles, passwords, API tokens, throttling and the security log."""

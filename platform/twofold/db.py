@@ -1,0 +1,86 @@
+"""The declarative base, the shared SQLAlchemy handle and the tenant-owned mixin.
+
+Every tenant-owned table carries ``tenant_id`` as the first column of its primary key,
+so a record can never point at another tenant's row (foreign keys are composite and
+include ``tenant_id``), and the schema can be distributed by ``tenant_id`` as it stands.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, ForeignKey, MetaData, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+from uuid6 import uuid7
+
+# Alembic needs deterministic constraint names to alter or drop them later.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> uuid.UUID:
+    """A time-ordered UUID (v7): unguessable across tenants, yet index-friendly."""
+    return uuid7()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes on every backend.
+
+    SQLite has no timezone type, so values are stored as naive UTC and given their zone
+    back on load; PostgreSQL keeps ``timestamptz``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):  # noqa: ANN001
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use twofold.db.utcnow()")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):  # noqa: ANN001
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime()},
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class TenantScoped:
+    """Mixin for every tenant-owned model.
+
+    Queries on these models are filtered to the current tenant automatically and inserts
+    are stamped with it (see :mod:`twofold.tenancy.scope`).
+    """
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True, sort_order=-20
+    )
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id, sort_order=-19)
+
+
+def tenant_models() -> list[type]:
+    """Every mapped class that is tenant-owned (used by the schema rule and cleanup)."""
+    return [m.class_ for m in Base.registry.mappers if issubclass(m.class_, TenantScoped)]

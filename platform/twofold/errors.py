@@ -1,0 +1,61 @@
+"""Error pages and JSON errors: the API always answers JSON, the web answers HTML."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, render_template, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from twofold.api.errors import api_error, validation_error
+from twofold.auth.permissions import PermissionDenied
+from twofold.auth.service import NotFound
+from twofold.auth.tokens import TokenNotFound
+from twofold.db import db
+
+log = logging.getLogger(__name__)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/hooks/")
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(ValidationError)
+    def _invalid(exc: ValidationError) -> Any:
+        db.session.rollback()
+        if _wants_json():
+            return validation_error(exc.messages)
+        return render_template("errors/error.html", code=422, message=exc.messages), 422
+
+    @app.errorhandler(PermissionDenied)
+    def _denied(exc: PermissionDenied) -> Any:
+        db.session.rollback()
+        if _wants_json():
+            return api_error(403, "forbidden", str(exc))
+        return render_template("errors/error.html", code=403, message=str(exc)), 403
+
+    @app.errorhandler(NotFound)
+    @app.errorhandler(TokenNotFound)
+    def _missing(exc: Exception) -> Any:
+        db.session.rollback()
+        if _wants_json():
+            return api_error(404, "not_found", "Not found.")
+        return render_template("errors/error.html", code=404, message="Not found."), 404
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        if _wants_json():
+            code = (exc.name or "error").lower().replace(" ", "_")
+            return api_error(exc.code or 500, code, exc.description or exc.name)
+        return render_template("errors/error.html", code=exc.code, message=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def _crash(exc: Exception) -> Any:
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if _wants_json():
+            return api_error(500, "internal_error", "Something went wrong on our side; it is logged.")
+        return render_template("errors/error.html", code=500, message="Something went wrong on our side."), 500

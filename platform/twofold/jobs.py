@@ -1,0 +1,147 @@
+"""Background jobs on RQ that run inside the tenant (and as the user) that queued them.
+
+A job takes ids and plain values, never ORM objects. :func:`enqueue` captures the current
+tenant and actor; :func:`run_job` restores them in the worker, inside an app context, and
+commits or rolls back the job's writes as one transaction. Jobs queued during a request
+are handed to Redis only after the request's transaction commits, so a worker never looks
+for a row that is not there yet (and a rolled-back request queues nothing).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from rq import Queue, Retry
+from rq.job import Job
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from twofold.auth.permissions import Actor, acting_as, maybe_current_actor
+from twofold.db import db
+from twofold.redis_conn import get_redis
+from twofold.tenancy.scope import maybe_current_tenant_id, tenant_scope
+
+log = logging.getLogger(__name__)
+
+DEFAULT_QUEUE = "default"
+_PENDING_KEY = "twofold_pending_jobs"
+
+
+def queue(name: str = DEFAULT_QUEUE) -> Queue:
+    return Queue(name, connection=get_redis())
+
+
+def _describe(func: Callable[..., Any]) -> str:
+    return f"{func.__module__}:{func.__qualname__}"
+
+
+def enqueue(
+    func: Callable[..., Any],
+    *args: Any,
+    queue_name: str = DEFAULT_QUEUE,
+    retry: Retry | None = None,
+    job_id: str | None = None,
+    **kwargs: Any,
+) -> None:
+    """Queue ``func(*args, **kwargs)`` to run after the current transaction commits."""
+    tenant_id = maybe_current_tenant_id()
+    actor = maybe_current_actor()
+    call = {
+        "func": _describe(func),
+        "tenant_id": tenant_id.hex if tenant_id else None,
+        "actor": {"user_id": actor.user_id.hex if actor and actor.user_id else None,
+                  "role": actor.role if actor else "owner"},
+        "args": list(args),
+        "kwargs": kwargs,
+    }
+    options = {"retry": retry or Retry(max=3, interval=[10, 60, 300]), "job_id": job_id}
+    session = db.session()
+    pending = session.info.setdefault(_PENDING_KEY, [])
+    pending.append((queue_name, call, options))
+
+
+def _flush_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING_KEY, [])
+    for queue_name, call, options in pending:
+        try:
+            queue(queue_name).enqueue(run_job, call, **options)
+        except Exception:  # Redis down: the write stands; the job is logged as lost
+            log.exception("could not queue %s for tenant %s", call["func"], call["tenant_id"])
+
+
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def install() -> None:
+    if not event.contains(Session, "after_commit", _flush_pending):
+        event.listen(Session, "after_commit", _flush_pending)
+        event.listen(Session, "after_soft_rollback", lambda s, t: _drop_pending(s))
+
+
+def _resolve(path: str) -> Callable[..., Any]:
+    module, _, name = path.partition(":")
+    target: Any = importlib.import_module(module)
+    for part in name.split("."):
+        target = getattr(target, part)
+    return target
+
+
+_worker_app: Flask | None = None
+_forked_from: int | None = None
+
+
+def _app() -> Flask:
+    global _worker_app
+    if has_app_context():
+        return current_app._get_current_object()  # type: ignore[attr-defined]
+    if _worker_app is None:
+        from twofold.app import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def run_job(call: dict[str, Any]) -> Any:
+    """The function RQ runs: restore tenant and actor, call, commit."""
+    global _forked_from
+    app = _app()
+    with app.app_context():
+        if _forked_from != os.getpid():
+            # A forked work horse must not reuse the parent's database connections.
+            db.engine.dispose(close=False)
+            _forked_from = os.getpid()
+        func = _resolve(call["func"])
+        actor_data = call.get("actor") or {}
+        actor = Actor(
+            user_id=uuid.UUID(actor_data["user_id"]) if actor_data.get("user_id") else None,
+            role=actor_data.get("role", "owner"),
+            via="job",
+        )
+        tenant = call.get("tenant_id")
+        try:
+            with acting_as(actor):
+                if tenant:
+                    with tenant_scope(uuid.UUID(tenant)):
+                        result = func(*call["args"], **call["kwargs"])
+                        db.session.commit()
+                else:
+                    result = func(*call["args"], **call["kwargs"])
+                    db.session.commit()
+            return result
+        except Exception:
+            db.session.rollback()
+            raise
+        finally:
+            db.session.remove()
+
+
+def job_call(job: Job) -> dict[str, Any]:
+    """The call a twofold job carries (for tests and the admin's failed-jobs list)."""
+    return job.args[0]

@@ -1,0 +1,94 @@
+"""Tenants as code: TOML manifests in ``tenants/`` that ``twofold tenants apply`` makes true.
+
+Applying is idempotent: a second run changes nothing, a changed manifest updates names and
+roles. Passwords are set only for users that do not exist yet.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from twofold.auth.models import Membership, User
+from twofold.auth.passwords import hash_password
+from twofold.auth.permissions import ROLES
+from twofold.db import db
+from twofold.tenancy.models import Tenant
+from twofold.tenancy.scope import tenant_scope
+from twofold.tenancy.service import check_slug
+from twofold.validation import normalise_email
+
+
+class ManifestError(ValueError):
+    pass
+
+
+@dataclass
+class Applied:
+    slug: str
+    created: bool = False
+    users: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        state = "created" if self.created else "up to date"
+        return f"{state}; users: {', '.join(self.users) or 'none'}"
+
+
+def load(path: Path) -> dict:
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    for key in ("slug", "name"):
+        if not data.get(key):
+            raise ManifestError(f"{path}: '{key}' is required")
+    check_slug(data["slug"])
+    for user in data.get("users", []):
+        if user.get("role", "agent") not in ROLES:
+            raise ManifestError(f"{path}: role must be one of {ROLES}")
+    return data
+
+
+def apply(data: dict) -> Applied:
+    applied = Applied(slug=data["slug"])
+    tenant = db.session.scalar(db.select(Tenant).where(Tenant.slug == data["slug"]))
+    if tenant is None:
+        tenant = Tenant(slug=data["slug"], name=data["name"])
+        db.session.add(tenant)
+        db.session.flush()
+        applied.created = True
+    tenant.name = data["name"]
+    for spec in data.get("users", []):
+        email = normalise_email(spec["email"])
+        user = db.session.scalar(db.select(User).where(User.email == email))
+        if user is None:
+            user = User(email=email, name=spec.get("name", ""), password_hash=hash_password(spec["password"]))
+            db.session.add(user)
+            db.session.flush()
+        with tenant_scope(tenant.id):
+            membership = db.session.scalar(db.select(Membership).where(Membership.user_id == user.id))
+            if membership is None:
+                db.session.add(Membership(user_id=user.id, role=spec.get("role", "agent")))
+            else:
+                membership.role = spec.get("role", membership.role)
+            db.session.flush()
+        applied.users.append(f"{email} ({spec.get('role', 'agent')})")
+    db.session.commit()
+    return applied
+
+
+def apply_path(path: str | Path) -> list[Applied]:
+    path = Path(path)
+    files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
+    return [apply(load(file)) for file in files]
+
+
+def demo_logins(path: str | Path) -> list[tuple[str, str, str]]:
+    """(tenant slug, email, password) for every user in the manifests, for ``make run``."""
+    path = Path(path)
+    files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
+    return [
+        (data["slug"], user["email"], user["password"])
+        for data in (load(f) for f in files)
+        for user in data.get("users", [])
+    ]

@@ -1,0 +1,1 @@
+"""Tenants (companies), how a request finds its tenant, and the automatic query scope."""

@@ -1,0 +1,143 @@
+"""Public pages: sign-up, sign-in and out, password reset, invitations, the tenant list."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_limiter import RequestLimit
+from flask_login import current_user, login_required, login_user, logout_user
+
+from twofold.auth import service
+from twofold.db import db
+from twofold.extensions import limiter
+from twofold.tenancy import service as tenancy_service
+from twofold.web.forms import attempt, form_data
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths: an open redirect after sign-in is a phishing tool."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _failed_login(response: Any) -> bool:
+    # Only failed attempts use up the allowance; a successful sign-in redirects.
+    return response.status_code != 302
+
+
+def _account_key() -> str:
+    return "login-account:" + (request.form.get("email") or "").strip().lower()
+
+
+def _throttled(limit: RequestLimit) -> None:
+    current_app.logger.warning(
+        "login throttled (%s) for %s from %s", limit.limit, _account_key(), request.remote_addr
+    )
+
+
+@bp.get("/")
+def index() -> Any:
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    memberships = service.tenants_of(current_user.id)
+    if len(memberships) == 1:
+        return redirect(url_for("tenant.home", tenant=memberships[0][0].slug))
+    return render_template("tenancy/choose.html", memberships=memberships)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
+    methods=["POST"], deduct_when=_failed_login, on_breach=_throttled,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key, methods=["POST"], deduct_when=_failed_login, on_breach=_throttled,
+)
+def login() -> Any:
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        user = service.authenticate(request.form.get("email", ""), request.form.get("password", ""))
+        if user is not None:
+            login_user(user, remember=bool(request.form.get("remember")))
+            return redirect(_safe_next(request.args.get("next")) or url_for("auth.index"))
+        errors = {"password": ["Wrong email or password."]}
+    status = 401 if errors else 200
+    return render_template("auth/login.html", errors=errors, form=request.form), status
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGNUP_LIMIT_PER_IP"], methods=["POST"])
+def signup() -> Any:
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        data = form_data("company_name", "slug", "email", "password")
+        result, errors = attempt(lambda: tenancy_service.signup(data))
+        if result is not None:
+            login_user(result.user)
+            flash("Your company is ready. Welcome to Twofold!")
+            return redirect(url_for("tenant.home", tenant=result.tenant.slug))
+    status = 422 if errors else 200
+    return render_template("auth/signup.html", errors=errors, form=request.form), status
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+def forgot_password() -> Any:
+    if request.method == "POST":
+        service.request_password_reset(request.form.get("email", ""))
+        return render_template("auth/forgot_sent.html")
+    return render_template("auth/forgot.html")
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Any:
+    if service.user_for_reset(token) is None:
+        return render_template("auth/link_invalid.html"), 404
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        user, errors = attempt(lambda: service.reset_password(token, form_data("password")))
+        if user is not None:
+            login_user(user)
+            flash("Your password is changed.")
+            return redirect(url_for("auth.index"))
+    return render_template("auth/reset.html", errors=errors), 422 if errors else 200
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str) -> Any:
+    pending = service.find_invitation(token)
+    if pending is None:
+        return render_template("auth/link_invalid.html"), 404
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        user, errors = attempt(
+            lambda: service.accept_invitation(token, request.form.get("password", ""))
+        )
+        if user is not None:
+            login_user(user)
+            return redirect(url_for("tenant.home", tenant=pending.tenant.slug))
+    db.session.rollback()
+    return render_template(
+        "auth/invitation.html", pending=pending, errors=errors
+    ), 422 if errors else 200
+
+
+@bp.get("/account")
+@login_required
+def account() -> Any:
+    return redirect(url_for("auth.index"))

@@ -1,0 +1,3 @@
+"""The B2B pack's hook implementations (its entities, funnel and automations come later)."""
+
+from twofold.sdk import hookimpl  # noqa: F401

@@ -1,0 +1,1 @@
+"""Twofold's B2C pack."""
