@@ -76,4 +76,4 @@ def dev(port: int) -> None:
     sys.exit(devserver.run(port=port, app=current_app._get_current_object()))  # type: ignore[attr-defined]
 
 
-__all__ = ["main", "register", "db"]
+__all__ = ["db", "main", "register"]

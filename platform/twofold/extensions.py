@@ -15,4 +15,4 @@ csrf = CSRFProtect()
 htmx = HTMX()
 limiter = Limiter(key_func=get_remote_address)
 
-__all__ = ["db", "migrate", "login_manager", "csrf", "htmx", "limiter"]
+__all__ = ["csrf", "db", "htmx", "limiter", "login_manager", "migrate"]
