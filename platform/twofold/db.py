@@ -27,7 +27,9 @@ NAMING_CONVENTION = {
 
 def new_id() -> uuid.UUID:
     """A time-ordered UUID (v7): unguessable across tenants, yet index-friendly."""
-    return uuid7()
+    # uuid6 returns its own UUID subclass, which SQLAlchemy's typing of bound values does
+    # not recognise; a plain uuid.UUID binds correctly on every backend.
+    return uuid.UUID(int=uuid7().int)
 
 
 def utcnow() -> datetime:

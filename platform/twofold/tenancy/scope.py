@@ -40,9 +40,17 @@ def maybe_current_tenant_id() -> uuid.UUID | None:
     return _current_tenant.get()
 
 
+def _plain(tenant_id: uuid.UUID | None) -> uuid.UUID | None:
+    # The id becomes a bound parameter of cached statements; UUID subclasses lose its type.
+    if tenant_id is None or type(tenant_id) is uuid.UUID:
+        return tenant_id
+    return uuid.UUID(int=tenant_id.int)
+
+
 @contextmanager
 def tenant_scope(tenant_id: uuid.UUID) -> Iterator[uuid.UUID]:
     """Run the block as ``tenant_id``: every tenant-model query is limited to it."""
+    tenant_id = _plain(tenant_id)
     token = _current_tenant.set(tenant_id)
     outer = _unscoped_reason.set(None)
     try:
@@ -54,7 +62,7 @@ def tenant_scope(tenant_id: uuid.UUID) -> Iterator[uuid.UUID]:
 
 def enter_tenant(tenant_id: uuid.UUID | None) -> object:
     """Set the tenant for the rest of a request; returns a token for :func:`leave_tenant`."""
-    return _current_tenant.set(tenant_id)
+    return _current_tenant.set(_plain(tenant_id))
 
 
 def leave_tenant(token: object) -> None:
