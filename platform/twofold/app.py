@@ -54,7 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("BASE_DOMAIN"):
         from twofold.tenancy.resolve import TenantSubdomainMiddleware
 
-        app.wsgi_app = TenantSubdomainMiddleware(app.wsgi_app, app.config["BASE_DOMAIN"])
+        app.wsgi_app = TenantSubdomainMiddleware(app, app.config["BASE_DOMAIN"])  # type: ignore[method-assign]
     return app
 
 

@@ -45,7 +45,7 @@ def enqueue(
     func: Callable[..., Any],
     *args: Any,
     queue_name: str = DEFAULT_QUEUE,
-    retry: Retry | None = None,
+    retries: int = 3,
     job_id: str | None = None,
     **kwargs: Any,
 ) -> None:
@@ -60,7 +60,9 @@ def enqueue(
         "args": list(args),
         "kwargs": kwargs,
     }
-    options = {"retry": retry or Retry(max=3, interval=[10, 60, 300]), "job_id": job_id}
+    # Transient failures (an SMTP server restarting, a deadlock) deserve another go, later.
+    retry = Retry(max=retries, interval=[10, 60, 300][:retries]) if retries > 0 else None
+    options = {"retry": retry, "job_id": job_id}
     session = db.session()
     pending = session.info.setdefault(_PENDING_KEY, [])
     pending.append((queue_name, call, options))

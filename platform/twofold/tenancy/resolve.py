@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, request, url_for
+from flask import Blueprint, Flask, abort, g, redirect, request, url_for
 from flask_login import current_user
 
 from twofold.auth.permissions import Actor, enter_actor
@@ -18,21 +18,26 @@ from twofold.db import db
 from twofold.tenancy.models import Tenant
 from twofold.tenancy.scope import enter_tenant
 
-# Paths served the same on every host; a tenant subdomain does not prefix them.
-_HOST_NEUTRAL = ("/t/", "/api/", "/static/", "/healthz", "/hooks/")
-
-
 class TenantSubdomainMiddleware:
-    """Serve ``acme.example.com/x`` as ``/t/acme/x`` when a base domain is configured."""
+    """Serve ``acme.example.com/x`` as ``/t/acme/x`` when a base domain is configured.
 
-    def __init__(self, wsgi_app: Any, base_domain: str) -> None:
-        self.wsgi_app = wsgi_app
+    Paths of the app's own non-tenant routes (sign-in, the API, static files…) are served
+    as they are on every host.
+    """
+
+    def __init__(self, app: Flask, base_domain: str) -> None:
+        self.wsgi_app = app.wsgi_app
         self.suffix = "." + base_domain.lower().lstrip(".")
+        prefixes = {"/t/"}
+        for rule in app.url_map.iter_rules():
+            if not rule.rule.startswith("/t/") and rule.rule != "/":
+                prefixes.add(rule.rule.split("<", 1)[0])
+        self.neutral = tuple(sorted(prefixes))
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
         host = (environ.get("HTTP_HOST") or "").split(":")[0].lower()
         path = environ.get("PATH_INFO") or "/"
-        if host.endswith(self.suffix) and not path.startswith(_HOST_NEUTRAL):
+        if host.endswith(self.suffix) and not path.startswith(self.neutral):
             slug = host[: -len(self.suffix)]
             if slug and "." not in slug and slug != "www":
                 environ["PATH_INFO"] = f"/t/{slug}{path}"
