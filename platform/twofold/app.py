@@ -58,9 +58,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def _migrations_dir() -> str:
+    # A source checkout (editable install) keeps them at the repository's root; an image
+    # with a regular install runs from a folder that holds them.
+    for candidate in (os.environ.get("TWOFOLD_MIGRATIONS"), REPO_ROOT / "migrations", Path.cwd() / "migrations"):
+        if candidate and Path(candidate).is_dir():
+            return str(candidate)
+    return str(REPO_ROOT / "migrations")
+
+
 def _init_database(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _tune_sqlite(db.engine)
