@@ -12,7 +12,8 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "plugin_hooks.md"
 
 
 def _hook_names() -> list[str]:
-    return [name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("twofold_")]
+    functions = inspect.getmembers(hookspecs, inspect.isfunction)
+    return [name for name, _ in functions if name.startswith("twofold_")]
 
 
 def _sections() -> dict[str, str]:

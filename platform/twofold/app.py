@@ -61,7 +61,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def _migrations_dir() -> str:
     # A source checkout (editable install) keeps them at the repository's root; an image
     # with a regular install runs from a folder that holds them.
-    for candidate in (os.environ.get("TWOFOLD_MIGRATIONS"), REPO_ROOT / "migrations", Path.cwd() / "migrations"):
+    candidates = (os.environ.get("TWOFOLD_MIGRATIONS"), REPO_ROOT / "migrations", Path.cwd() / "migrations")
+    for candidate in candidates:
         if candidate and Path(candidate).is_dir():
             return str(candidate)
     return str(REPO_ROOT / "migrations")

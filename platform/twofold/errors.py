@@ -58,4 +58,5 @@ def register(app: Flask) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
             return api_error(500, "internal_error", "Something went wrong on our side; it is logged.")
-        return render_template("errors/error.html", code=500, message="Something went wrong on our side."), 500
+        page = render_template("errors/error.html", code=500, message="Something went wrong on our side.")
+        return page, 500

@@ -21,7 +21,10 @@ from twofold.validation import EmailField, StrictSchema, ValidationError, field_
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
 # Names that would clash with routes, subdomains or common infrastructure hosts.
 RESERVED_SLUGS = frozenset(
-    ["admin", "api", "app", "assets", "auth", "billing", "docs", "help", "hooks", "login", "logout", "mail", "signup", "static", "status", "support", "t", "www", "healthz"]
+    {
+        "admin", "api", "app", "assets", "auth", "billing", "docs", "healthz", "help", "hooks",
+        "login", "logout", "mail", "signup", "static", "status", "support", "t", "www",
+    }
 )
 
 
