@@ -12,7 +12,7 @@ export PORT
 $(STAMP): platform/pyproject.toml plugins/*/pyproject.toml requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e platform -e plugins/b2c -e plugins/b2b -r requirements-dev.txt
+	$(BIN)/pip install --quiet -e platform -e plugins/b2c -e plugins/b2b -e plugins/example -r requirements-dev.txt
 	touch $(STAMP)
 
 venv: $(STAMP)

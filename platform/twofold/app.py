@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     jobs.install()
 
     _register_blueprints(app)
+    _register_plugin_blueprints(app)
     _register_request_hooks(app)
     from twofold import cli, errors
 
@@ -69,6 +70,8 @@ def _migrations_dir() -> str:
 
 
 def _init_database(app: Flask) -> None:
+    import twofold.models  # noqa: F401  (every table in the metadata)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
     with app.app_context():
@@ -102,6 +105,17 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     api.register(app)
     web.register(app)
+
+
+def _register_plugin_blueprints(app: Flask) -> None:
+    # A plugin whose pages fail to load is left out; the app and other packs still start.
+    registry = app.extensions["twofold.plugins"]
+    for plugin_name, value, error in registry.results("twofold_blueprints"):
+        if error is not None:
+            continue
+        for blueprint in value or ():
+            app.register_blueprint(blueprint)
+            app.logger.debug("plugin %s registered blueprint %s", plugin_name, blueprint.name)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import DateTime, ForeignKey, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from uuid6 import uuid7
@@ -67,7 +69,26 @@ class Base(DeclarativeBase):
     )
 
 
-db = SQLAlchemy(model_class=Base)
+class TenantSession(FlaskSession):
+    """Flask-SQLAlchemy's session, with ``get`` held to the tenant scope too.
+
+    ``Session.get`` answers from the identity map without a query when the row is already
+    loaded, so the query scope never sees it: a row of another tenant loaded earlier in
+    the session (by platform code, unscoped) would come back inside this tenant's scope.
+    Such a row is answered as missing, as a query would answer.
+    """
+
+    def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
+        obj = super().get(entity, ident, **kwargs)
+        if isinstance(obj, TenantScoped):
+            from twofold.tenancy.scope import visible  # the scope module imports this one
+
+            if not visible(obj):
+                return None
+        return obj
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": TenantSession})
 
 
 class TenantScoped:

@@ -14,6 +14,9 @@ from twofold.auth.permissions import PermissionDenied
 from twofold.auth.service import NotFound
 from twofold.auth.tokens import TokenNotFound
 from twofold.db import db
+from twofold.exceptions import Conflict
+from twofold.exceptions import NotFound as BaseNotFound
+from twofold.plugins import PluginFailed
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,23 @@ def register(app: Flask) -> None:
             return api_error(403, "forbidden", str(exc))
         return render_template("errors/error.html", code=403, message=str(exc)), 403
 
+    @app.errorhandler(Conflict)
+    def _conflict(exc: Conflict) -> Any:
+        db.session.rollback()
+        if _wants_json():
+            return api_error(409, "conflict", exc.message, **exc.details)
+        return render_template("errors/error.html", code=409, message=exc.message), 409
+
+    @app.errorhandler(PluginFailed)
+    def _plugin_failed(exc: PluginFailed) -> Any:
+        db.session.rollback()
+        message = f"The '{exc.plugin}' pack failed; the error is logged. Other packs are not affected."
+        if _wants_json():
+            return api_error(500, "plugin_failed", message, plugin=exc.plugin, hook=exc.hook)
+        return render_template("errors/error.html", code=500, message=message), 500
+
     @app.errorhandler(NotFound)
+    @app.errorhandler(BaseNotFound)
     @app.errorhandler(TokenNotFound)
     def _missing(exc: Exception) -> Any:
         db.session.rollback()

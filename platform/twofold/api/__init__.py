@@ -37,7 +37,8 @@ def _authenticate() -> Any:
 
 
 def register(app: Any) -> None:
-    from twofold.api import auth_routes  # noqa: F401  (routes attach to bp on import)
+    # Routes attach to bp on import.
+    from twofold.api import auth_routes, entity_types, openapi, records  # noqa: F401
     from twofold.extensions import csrf
 
     csrf.exempt(bp)

@@ -24,6 +24,16 @@ PERMISSIONS: dict[str, str] = {
     "members.manage": "admin",
     "members.make_owner": "owner",
     "security_log.view": "admin",
+    "packs.manage": "admin",
+    "fields.manage": "admin",
+    "pipelines.manage": "admin",
+    "records.view": "agent",
+    "records.edit": "agent",
+    "records.delete": "manager",
+    "records.merge": "manager",
+    "records.import": "manager",
+    "records.export": "manager",
+    "stages.override": "admin",
 }
 
 

@@ -11,6 +11,7 @@ from flask import has_request_context, request
 from twofold.auth.models import SecurityEvent
 from twofold.auth.permissions import require
 from twofold.db import db
+from twofold.tenancy.scope import maybe_current_tenant_id
 
 log = logging.getLogger("twofold.security")
 
@@ -28,7 +29,8 @@ def record(
     if tenant_id is not None:
         event.tenant_id = tenant_id
     db.session.add(event)
-    log.info("%s tenant=%s user=%s ip=%s %s", kind, tenant_id or "-", user_id, ip, detail or "")
+    tenant = tenant_id or maybe_current_tenant_id()
+    log.info("%s tenant=%s user=%s ip=%s %s", kind, tenant or "-", user_id, ip, detail or "")
     return event
 
 

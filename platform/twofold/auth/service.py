@@ -240,9 +240,12 @@ def accept_invitation(link_token: str, password: str) -> User:
     elif not verify_password(user.password_hash, password):
         raise field_error("password", "Enter the password of your existing account.")
     with tenant_scope(pending.tenant.id):
-        db.session.add(Membership(user_id=user.id, role=pending.invitation.role))
         pending.invitation.accepted_at = utcnow()
-        security_log.record("invitation.accepted", user_id=user.id, role=pending.invitation.role)
+        # A second invitation to someone who joined meanwhile is used up, not a crash; the
+        # role they already have stays (changing it is the members page's job).
+        if membership_of(user.id) is None:
+            db.session.add(Membership(user_id=user.id, role=pending.invitation.role))
+            security_log.record("invitation.accepted", user_id=user.id, role=pending.invitation.role)
         db.session.commit()
     return user
 
@@ -318,6 +321,41 @@ def reset_password(token: str, data: dict) -> User:
     return user
 
 
+class PasswordChangeSchema(StrictSchema):
+    current_password = fields.String(required=True, load_only=True)
+    new_password = fields.String(required=True, load_only=True)
+
+    @validates("new_password")
+    def _new_password(self, value: str, **_: object) -> None:
+        _check_password(value)
+
+
+def change_password(user: User, data: dict) -> User:
+    """Change one's own password; every other session of the user ends with the old one."""
+    clean = PasswordChangeSchema().load(data)
+    if not verify_password(user.password_hash, clean["current_password"]):
+        _log_for_each_tenant(user, "password.change_failed")
+        db.session.commit()
+        raise field_error("current_password", "This is not your current password.")
+    set_password(user, clean["new_password"])
+    _log_for_each_tenant(user, "password.changed")
+    db.session.commit()
+    return user
+
+
+def record_throttled_login(email: str, limit: str) -> None:
+    """A throttled sign-in lands in the security log of each tenant of the account."""
+    try:
+        email = EmailField().deserialize(email)
+    except ValidationError:
+        return
+    user = db.session.scalar(db.select(User).where(User.email == email))
+    if user is None:
+        return
+    _log_for_each_tenant(user, "login.throttled", limit=limit)
+    db.session.commit()
+
+
 def set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     now = utcnow()
@@ -328,6 +366,6 @@ def set_password(user: User, password: str) -> None:
 
 
 __all__ = [
-    "NotFound", "PermissionDenied", "authenticate", "change_role", "current_actor", "invite",
-    "members", "remove_member", "tenants_of",
+    "NotFound", "PermissionDenied", "authenticate", "change_password", "change_role", "current_actor",
+    "invite", "members", "remove_member", "tenants_of",
 ]

@@ -18,6 +18,7 @@ from twofold.db import db
 from twofold.tenancy.models import Tenant
 from twofold.tenancy.scope import enter_tenant
 
+
 class TenantSubdomainMiddleware:
     """Serve ``acme.example.com/x`` as ``/t/acme/x`` when a base domain is configured.
 
@@ -44,8 +45,11 @@ class TenantSubdomainMiddleware:
         return self.wsgi_app(environ, start_response)
 
 
-def tenant_blueprint(name: str, import_name: str, **kwargs: Any) -> Blueprint:
-    """A blueprint whose routes live under ``/t/<tenant>/`` and run in that tenant's scope."""
+def tenant_blueprint(name: str, import_name: str, *, pack: str | None = None, **kwargs: Any) -> Blueprint:
+    """A blueprint whose routes live under ``/t/<tenant>/`` and run in that tenant's scope.
+
+    With ``pack``, its routes answer 404 to tenants that have not enabled that pack.
+    """
     prefix = kwargs.pop("url_prefix", "")
     bp = Blueprint(name, import_name, url_prefix=f"/t/<tenant>{prefix}", **kwargs)
 
@@ -72,6 +76,11 @@ def tenant_blueprint(name: str, import_name: str, **kwargs: Any) -> Blueprint:
             abort(404)
         g.membership = membership
         g.actor_token = enter_actor(Actor(current_user.id, membership.role, via="web"))
+        if pack is not None:
+            from twofold.packs.service import enabled_packs
+
+            if pack not in enabled_packs():
+                abort(404)
         return None
 
     return bp

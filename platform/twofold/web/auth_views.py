@@ -13,14 +13,19 @@ from twofold.auth import service
 from twofold.db import db
 from twofold.extensions import limiter
 from twofold.tenancy import service as tenancy_service
+from twofold.validation import ValidationError, normalise_email
 from twofold.web.forms import attempt, form_data
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths: an open redirect after sign-in is a phishing tool."""
-    if not target:
+    """Only same-site paths: an open redirect after sign-in is a phishing tool.
+
+    Browsers read ``/\\evil.example`` as ``//evil.example`` and drop tabs and newlines
+    from URLs, so backslashes and control characters are refused outright.
+    """
+    if not target or "\\" in target or any(ord(c) < 33 or ord(c) == 127 for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -34,13 +39,20 @@ def _failed_login(response: Any) -> bool:
 
 
 def _account_key() -> str:
-    return "login-account:" + (request.form.get("email") or "").strip().lower()
+    # The same normalisation as sign-in, so "Owner@X.com " and "owner@x.com" share a count.
+    raw = request.form.get("email") or ""
+    try:
+        email = normalise_email(raw)
+    except ValidationError:
+        email = raw.strip().lower()
+    return "login-account:" + email
 
 
 def _throttled(limit: RequestLimit) -> None:
     current_app.logger.warning(
         "login throttled (%s) for %s from %s", limit.limit, _account_key(), request.remote_addr
     )
+    service.record_throttled_login(request.form.get("email", ""), str(limit.limit))
 
 
 @bp.get("/")
@@ -137,7 +149,18 @@ def accept_invitation(token: str) -> Any:
     ), 422 if errors else 200
 
 
-@bp.get("/account")
+@bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account() -> Any:
-    return redirect(url_for("auth.index"))
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        me = current_user._get_current_object()  # type: ignore[attr-defined]
+        user, errors = attempt(
+            lambda: service.change_password(me, form_data("current_password", "new_password"))
+        )
+        if user is not None:
+            # This session carries the new password generation; every other one ends.
+            login_user(user)
+            flash("Your password is changed. Other sessions are signed out.")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", errors=errors), 422 if errors else 200

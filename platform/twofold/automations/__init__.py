@@ -1,0 +1,1 @@
+"""Automation triggers, actions and rule templates that plugins register."""

@@ -1,0 +1,1 @@
+"""The generic entity engine: entity types as metadata, records, relations, timeline."""

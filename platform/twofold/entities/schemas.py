@@ -1,0 +1,106 @@
+"""Marshmallow schemas generated from an entity type's metadata.
+
+Every write goes through them: a bad value is a field-level error and nothing is written.
+Loaded values are turned into JSON-ready ones (dates as ISO strings, money as a decimal
+string, ids as strings) for the record's document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from twofold.entities.meta import EntityType, Field
+from twofold.entities.phones import normalise_phone
+from twofold.validation import EmailField
+
+# Keys of a record's JSON form that are not fields; no field may take these names.
+RESERVED_NAMES = frozenset(
+    "id type title owner_id pipeline_id stage_id stage stage_entered_at created_at updated_at "
+    "deleted_at created_by merged_into".split()
+)
+
+
+class PhoneField(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return normalise_phone(super()._deserialize(value, attr, data, **kwargs))
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+# OpenAPI formats for the document generated from these schemas.
+FORMATS = {"email": "email", "phone": "phone", "url": "uri", "reference": "uuid", "user": "uuid"}
+
+
+def marshmallow_field(f: Field, *, partial: bool) -> fields.Field:
+    metadata: dict[str, Any] = {"description": f.help or f.display_label}
+    if f.type in FORMATS:
+        metadata["format"] = FORMATS[f.type]
+    options: dict[str, Any] = {
+        "required": f.required and not partial, "allow_none": not f.required, "metadata": metadata,
+    }
+    kind = f.type
+    if kind == "text":
+        return fields.String(validate=validate.Length(max=20000), **options)
+    if kind == "number":
+        return fields.Float(allow_nan=False, **options)
+    if kind == "money":
+        return fields.Decimal(places=2, allow_nan=False, **options)
+    if kind == "date":
+        return fields.Date(**options)
+    if kind == "datetime":
+        return fields.AwareDateTime(default_timezone=dt.UTC, **options)
+    if kind == "bool":
+        return fields.Boolean(**options)
+    if kind == "choice":
+        return fields.String(validate=validate.OneOf(f.choices), **options)
+    if kind == "multi_choice":
+        return fields.List(fields.String(validate=validate.OneOf(f.choices)), **options)
+    if kind == "email":
+        return EmailField(**options)
+    if kind == "phone":
+        return PhoneField(**options)
+    if kind == "url":
+        return fields.Url(schemes={"http", "https"}, **options)
+    if kind in ("reference", "user"):
+        return fields.UUID(**options)
+    raise ValueError(f"unknown field type {kind!r}")
+
+
+def schema_for(etype: EntityType, *, partial: bool = False) -> Schema:
+    declared = {f.name: marshmallow_field(f, partial=partial) for f in etype.fields}
+    declared["owner_id"] = fields.UUID(allow_none=True)
+    schema_class = Schema.from_dict(declared, name=f"{etype.name.title()}Schema")
+    return schema_class(unknown="raise")
+
+
+def to_json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def load(etype: EntityType, data: Any, *, partial: bool = False) -> dict[str, Any]:
+    """Validated, normalised values; defaults filled in on create."""
+    if not isinstance(data, dict):
+        raise ValidationError({"_schema": ["Send an object of field values."]})
+    clean = schema_for(etype, partial=partial).load(data)
+    if not partial:
+        for f in etype.fields:
+            if f.name not in clean and f.default is not None:
+                clean[f.name] = f.default
+    return clean
+
+
+def blank(value: Any) -> bool:
+    return value is None or value == "" or value == []

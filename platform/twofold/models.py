@@ -1,0 +1,12 @@
+"""Every mapped model, imported in one place so the metadata (and Alembic) sees them all."""
+
+from twofold.auth.models import ApiToken, Invitation, Membership, SecurityEvent, User
+from twofold.entities.models import Activity, CustomField, Record, Relation
+from twofold.packs.models import TenantPack
+from twofold.pipelines.models import Pipeline, Stage, StageChange
+from twofold.tenancy.models import Tenant
+
+__all__ = [
+    "Activity", "ApiToken", "CustomField", "Invitation", "Membership", "Pipeline", "Record",
+    "Relation", "SecurityEvent", "Stage", "StageChange", "Tenant", "TenantPack", "User",
+]

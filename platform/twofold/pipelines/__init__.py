@@ -1,0 +1,1 @@
+"""Pipelines (funnels), their stages and the one service that moves records between them."""

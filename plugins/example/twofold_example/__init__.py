@@ -1,0 +1,1 @@
+"""An example Twofold pack: support tickets. Copy this folder to start a pack of your own."""
