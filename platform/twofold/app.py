@@ -90,6 +90,13 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin: otherwise
+        # a SAVEPOINT opens the transaction and releasing it commits everything.
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
 
 
 def _init_redis(app: Flask) -> None:

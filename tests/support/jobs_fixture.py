@@ -15,3 +15,12 @@ def record_context(label: str) -> str:
 
 def fail_always(label: str) -> None:
     raise RuntimeError(f"job {label} failed on purpose")
+
+
+def move_deal(deal_id: str, stage: str) -> None:
+    """What an automation does to move a record: the public service, nothing else."""
+    import uuid
+
+    from twofold import sdk
+
+    sdk.move_record("deal", uuid.UUID(deal_id), stage)

@@ -109,3 +109,18 @@ def get_metric(name: str) -> Any:
     if result.groups is not None:
         body["groups"] = [{"key": k, "value": v} for k, v in result.groups]
     return body
+
+
+@bp.get("/pipelines/<uuid:pipeline_id>/stats")
+def pipeline_stats(pipeline_id: uuid.UUID) -> Any:
+    from twofold.pipelines import stats
+
+    rows = stats.pipeline_stats(pipeline_id)
+    return {
+        "stages": [
+            {"id": str(s.stage_id), "key": s.key, "name": s.name, "kind": s.kind, "entered": s.entered,
+             "current": s.current, "avg_hours_in_stage": s.avg_hours, "conversion_to_next": s.conversion}
+            for s in rows
+        ],
+        "cycle_days": stats.cycle_days(pipeline_id),
+    }

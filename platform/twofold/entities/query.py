@@ -155,13 +155,13 @@ def _decode_cursor(cursor: str, column: _Column, name: str) -> tuple[Any, uuid.U
 
 def _after(column: _Column, descending: bool, value: Any, record_id: uuid.UUID) -> ColumnElement:
     expr = column.expr
-    beyond = (expr < value) if descending else (expr > value)
     id_beyond = (Record.id < record_id) if descending else (Record.id > record_id)
-    if not column.nullable:
-        return or_(beyond, and_(expr == value, id_beyond))
     # Nulls come last in both directions.
     if value is None:
         return and_(expr.is_(None), id_beyond)
+    beyond = (expr < value) if descending else (expr > value)
+    if not column.nullable:
+        return or_(beyond, and_(expr == value, id_beyond))
     return or_(and_(expr.is_not(None), or_(beyond, and_(expr == value, id_beyond))), expr.is_(None))
 
 
