@@ -13,8 +13,9 @@ from sqlalchemy.engine import Engine
 
 from twofold import config as config_module
 from twofold import jobs, plugins, redis_conn
+from twofold.auth import throttle
 from twofold.auth.permissions import enter_actor
-from twofold.extensions import csrf, db, htmx, limiter, login_manager, migrate
+from twofold.extensions import csrf, db, htmx, login_manager, migrate
 from twofold.tenancy import scope
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
-    limiter.init_app(app)
+    throttle.init_app(app)
     app.extensions["twofold.plugins"] = plugins.build_manager(app)
     scope.install()
     jobs.install()
@@ -56,6 +57,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from twofold.tenancy.resolve import TenantSubdomainMiddleware
 
         app.wsgi_app = TenantSubdomainMiddleware(app, app.config["BASE_DOMAIN"])  # type: ignore[method-assign]
+    # Outermost, so every layer inside sees the client's real address and host.
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
 
 
@@ -72,6 +79,10 @@ def _migrations_dir() -> str:
 def _init_database(app: Flask) -> None:
     import twofold.models  # noqa: F401  (every table in the metadata)
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
+        options.setdefault("pool_pre_ping", True)
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
     with app.app_context():
@@ -101,9 +112,6 @@ def _tune_sqlite(engine: Engine) -> None:
 
 def _init_redis(app: Flask) -> None:
     app.extensions["twofold.redis"] = redis_conn.connect(app)
-    app.config.setdefault(
-        "RATELIMIT_STORAGE_URI", redis_conn.limiter_storage_uri(app.config["REDIS_URL"])
-    )
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -56,9 +56,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "WTF_CSRF_HEADERS": ["X-CSRFToken"],
-        "RATELIMIT_HEADERS_ENABLED": True,
-        "RATELIMIT_SWALLOW_ERRORS": True,
-        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted; the
+        # per-IP throttle needs the client's address, not the load balancer's.
+        "PROXY_HOPS": int(env.get("TWOFOLD_PROXY_HOPS", "0")),
+        "PHONE_DEFAULT_REGION": env.get("TWOFOLD_PHONE_REGION") or None,
     }
 
 

@@ -29,8 +29,20 @@ def run(port: int, app: Flask) -> int:
     env = {**os.environ, "REDIS_URL": app.config["REDIS_URL"]}
     bin_dir = Path(sys.executable).parent
     commands = {
-        "web": [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                "--threads", "4", "--access-logfile", "-", "--chdir", str(REPO_ROOT), "wsgi:app"],
+        "web": [
+            str(bin_dir / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+            "--chdir",
+            str(REPO_ROOT),
+            "wsgi:app",
+        ],
         "worker": [str(bin_dir / "twofold"), "worker"],
         "scheduler": [str(bin_dir / "twofold"), "scheduler"],
     }

@@ -1,8 +1,6 @@
 """Flask extensions, created unbound and initialised in :func:`twofold.app.create_app`."""
 
 from flask_htmx import HTMX
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
@@ -13,6 +11,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
-limiter = Limiter(key_func=get_remote_address)
 
-__all__ = ["csrf", "db", "htmx", "limiter", "login_manager", "migrate"]
+__all__ = ["csrf", "db", "htmx", "login_manager", "migrate"]

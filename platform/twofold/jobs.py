@@ -47,22 +47,34 @@ def enqueue(
     queue_name: str = DEFAULT_QUEUE,
     retries: int = 3,
     job_id: str | None = None,
+    job_timeout: int | None = None,
+    result_ttl: int | None = None,
     **kwargs: Any,
 ) -> None:
-    """Queue ``func(*args, **kwargs)`` to run after the current transaction commits."""
+    """Queue ``func(*args, **kwargs)`` to run after the current transaction commits.
+
+    ``job_timeout`` (seconds) lifts RQ's default of 180 for long jobs (an import);
+    ``result_ttl`` keeps a finished job, and so its status, readable for that long.
+    """
     tenant_id = maybe_current_tenant_id()
     actor = maybe_current_actor()
     call = {
         "func": _describe(func),
         "tenant_id": tenant_id.hex if tenant_id else None,
-        "actor": {"user_id": actor.user_id.hex if actor and actor.user_id else None,
-                  "role": actor.role if actor else "owner"},
+        "actor": {
+            "user_id": actor.user_id.hex if actor and actor.user_id else None,
+            "role": actor.role if actor else "owner",
+        },
         "args": list(args),
         "kwargs": kwargs,
     }
     # Transient failures (an SMTP server restarting, a deadlock) deserve another go, later.
     retry = Retry(max=retries, interval=[10, 60, 300][:retries]) if retries > 0 else None
-    options = {"retry": retry, "job_id": job_id}
+    options: dict[str, Any] = {"retry": retry, "job_id": job_id}
+    if job_timeout is not None:
+        options["job_timeout"] = job_timeout
+    if result_ttl is not None:
+        options["result_ttl"] = result_ttl
     session = db.session()
     pending = session.info.setdefault(_PENDING_KEY, [])
     pending.append((queue_name, call, options))

@@ -7,6 +7,18 @@ from twofold.pipelines.models import Pipeline, Stage, StageChange
 from twofold.tenancy.models import Tenant
 
 __all__ = [
-    "Activity", "ApiToken", "CustomField", "Invitation", "Membership", "Pipeline", "Record",
-    "Relation", "SecurityEvent", "Stage", "StageChange", "Tenant", "TenantPack", "User",
+    "Activity",
+    "ApiToken",
+    "CustomField",
+    "Invitation",
+    "Membership",
+    "Pipeline",
+    "Record",
+    "Relation",
+    "SecurityEvent",
+    "Stage",
+    "StageChange",
+    "Tenant",
+    "TenantPack",
+    "User",
 ]

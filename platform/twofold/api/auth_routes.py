@@ -12,8 +12,8 @@ from twofold.api.errors import api_error
 from twofold.auth import security_log, service, tokens
 from twofold.auth.models import ApiToken, Invitation, Membership, SecurityEvent
 from twofold.auth.permissions import current_actor
+from twofold.auth.throttle import Rule, throttle
 from twofold.db import db
-from twofold.extensions import limiter
 from twofold.tenancy import service as tenancy_service
 
 
@@ -44,8 +44,13 @@ def _member_json(membership: Membership, email: str | None = None) -> dict[str, 
 
 
 @bp.post("/signup")
-@limiter.limit(lambda: current_app.config["SIGNUP_LIMIT_PER_IP"])
 def signup() -> Any:
+    rules = [Rule(current_app.config["SIGNUP_LIMIT_PER_IP"], f"signup-ip:{request.remote_addr}")]
+    refusal = throttle().refused(rules)
+    if refusal is not None:
+        response = api_error(429, "too_many_requests", "Too many sign-ups from this address; try later.")
+        return response[0], 429, {"Retry-After": str(refusal.retry_after)}
+    throttle().hit(rules)
     result = tenancy_service.signup(_json())
     return {
         "tenant": {"id": str(result.tenant.id), "slug": result.tenant.slug, "name": result.tenant.name},

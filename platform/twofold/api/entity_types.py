@@ -60,7 +60,12 @@ def remove_field(type_name: str, field_id: uuid.UUID) -> Any:
 def list_packs() -> Any:
     return {
         "data": [
-            {"name": s.info.name, "label": s.info.label, "description": s.info.description, "enabled": s.enabled}
+            {
+                "name": s.info.name,
+                "label": s.info.label,
+                "description": s.info.description,
+                "enabled": s.enabled,
+            }
             for s in packs.states()
         ]
     }
@@ -82,11 +87,22 @@ def disable_pack(name: str) -> Any:
 
 def _pipeline_json(pipeline: Any) -> dict[str, Any]:
     return {
-        "id": str(pipeline.id), "key": pipeline.key, "name": pipeline.name,
-        "entity_type": pipeline.entity_type, "is_default": pipeline.is_default,
+        "id": str(pipeline.id),
+        "key": pipeline.key,
+        "name": pipeline.name,
+        "entity_type": pipeline.entity_type,
+        "is_default": pipeline.is_default,
         "stages": [
-            {"id": str(s.id), "key": s.key, "name": s.name, "position": s.position, "kind": s.kind,
-             "probability": s.probability, "requirements": s.requirements, "stall_days": s.stall_days}
+            {
+                "id": str(s.id),
+                "key": s.key,
+                "name": s.name,
+                "position": s.position,
+                "kind": s.kind,
+                "probability": s.probability,
+                "requirements": s.requirements,
+                "stall_days": s.stall_days,
+            }
             for s in pipelines.stages(pipeline)
         ],
     }
@@ -118,8 +134,16 @@ def pipeline_stats(pipeline_id: uuid.UUID) -> Any:
     rows = stats.pipeline_stats(pipeline_id)
     return {
         "stages": [
-            {"id": str(s.stage_id), "key": s.key, "name": s.name, "kind": s.kind, "entered": s.entered,
-             "current": s.current, "avg_hours_in_stage": s.avg_hours, "conversion_to_next": s.conversion}
+            {
+                "id": str(s.stage_id),
+                "key": s.key,
+                "name": s.name,
+                "kind": s.kind,
+                "entered": s.entered,
+                "current": s.current,
+                "avg_hours_in_stage": s.avg_hours,
+                "conversion_to_next": s.conversion,
+            }
             for s in rows
         ],
         "cycle_days": stats.cycle_days(pipeline_id),

@@ -18,8 +18,8 @@ ROLES = ("owner", "admin", "manager", "agent")
 _RANK = {role: rank for rank, role in enumerate(reversed(ROLES))}
 PERMISSIONS: dict[str, str] = {
     "tenant.view": "agent",
-    "tokens.own": "agent",          # create and revoke one's own API tokens
-    "tokens.manage": "admin",       # see and revoke everyone's tokens
+    "tokens.own": "agent",  # create and revoke one's own API tokens
+    "tokens.manage": "admin",  # see and revoke everyone's tokens
     "members.view": "manager",
     "members.manage": "admin",
     "members.make_owner": "owner",

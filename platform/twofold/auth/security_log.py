@@ -36,8 +36,4 @@ def record(
 
 def recent(limit: int = 200) -> list[SecurityEvent]:
     require("security_log.view")
-    return list(
-        db.session.scalars(
-            db.select(SecurityEvent).order_by(SecurityEvent.at.desc()).limit(limit)
-        )
-    )
+    return list(db.session.scalars(db.select(SecurityEvent).order_by(SecurityEvent.at.desc()).limit(limit)))

@@ -105,9 +105,7 @@ class Member:
 def members() -> list[Member]:
     require("members.view")
     rows = db.session.execute(
-        db.select(Membership, User)
-        .join(User, User.id == Membership.user_id)
-        .order_by(User.email)
+        db.select(Membership, User).join(User, User.id == Membership.user_id).order_by(User.email)
     )
     return [Member(m, u) for m, u in rows]
 
@@ -171,9 +169,7 @@ def invite(data: dict) -> Invitation:
     if clean["role"] == "owner":
         require("members.make_owner")
     existing = db.session.scalar(
-        db.select(Membership.id)
-        .join(User, User.id == Membership.user_id)
-        .where(User.email == clean["email"])
+        db.select(Membership.id).join(User, User.id == Membership.user_id).where(User.email == clean["email"])
     )
     if existing:
         raise field_error("email", "This person is already a member.")
@@ -217,9 +213,7 @@ def find_invitation(link_token: str) -> PendingInvitation | None:
     if tenant is None or not raw:
         return None
     with tenant_scope(tenant.id):
-        invitation = db.session.scalar(
-            db.select(Invitation).where(Invitation.token_hash == _digest(raw))
-        )
+        invitation = db.session.scalar(db.select(Invitation).where(Invitation.token_hash == _digest(raw)))
     if invitation is None or invitation.accepted_at or invitation.expires_at < utcnow():
         return None
     user = db.session.scalar(db.select(User).where(User.email == invitation.email))
@@ -281,9 +275,7 @@ def request_password_reset(email: str) -> None:
     user = db.session.scalar(db.select(User).where(User.email == email))
     if user is None:
         return
-    token = _reset_serializer().dumps(
-        {"u": user.id.hex, "g": int(user.password_changed_at.timestamp())}
-    )
+    token = _reset_serializer().dumps({"u": user.id.hex, "g": int(user.password_changed_at.timestamp())})
     link = f"{current_app.config['PUBLIC_URL']}/password/reset/{token}"
     mail.send_email(
         user.email,
@@ -298,9 +290,7 @@ def request_password_reset(email: str) -> None:
 
 def user_for_reset(token: str) -> User | None:
     try:
-        data = _reset_serializer().loads(
-            token, max_age=current_app.config["PASSWORD_RESET_SECONDS"]
-        )
+        data = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_SECONDS"])
     except (BadSignature, SignatureExpired):
         return None
     user = db.session.get(User, uuid.UUID(hex=data["u"]))
@@ -366,6 +356,14 @@ def set_password(user: User, password: str) -> None:
 
 
 __all__ = [
-    "NotFound", "PermissionDenied", "authenticate", "change_password", "change_role", "current_actor",
-    "invite", "members", "remove_member", "tenants_of",
+    "NotFound",
+    "PermissionDenied",
+    "authenticate",
+    "change_password",
+    "change_role",
+    "current_actor",
+    "invite",
+    "members",
+    "remove_member",
+    "tenants_of",
 ]

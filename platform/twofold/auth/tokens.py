@@ -104,9 +104,7 @@ def authenticate(raw: str) -> TokenIdentity | None:
         token = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
         if token is None or token.revoked_at is not None:
             return None
-        membership = db.session.scalar(
-            db.select(Membership).where(Membership.user_id == token.user_id)
-        )
+        membership = db.session.scalar(db.select(Membership).where(Membership.user_id == token.user_id))
         if membership is None:  # the user left the tenant: their tokens die with it
             return None
         now = utcnow()

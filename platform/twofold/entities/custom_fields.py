@@ -34,9 +34,17 @@ def custom_fields_by_type() -> dict[str, list[Field]]:
 
 def as_field(row: CustomField) -> Field:
     return Field(
-        name=row.name, type=row.type, label=row.label, required=row.required, unique=row.unique,  # type: ignore[arg-type]
-        indexed=row.indexed or row.unique, personal=row.personal, default=row.default,
-        choices=tuple(row.choices or ()), reference=row.reference, custom=True,
+        name=row.name,
+        type=row.type,
+        label=row.label,
+        required=row.required,
+        unique=row.unique,  # type: ignore[arg-type]
+        indexed=row.indexed or row.unique,
+        personal=row.personal,
+        default=row.default,
+        choices=tuple(row.choices or ()),
+        reference=row.reference,
+        custom=True,
     )
 
 
@@ -109,6 +117,8 @@ def remove(entity_type: str, field_id: uuid.UUID) -> None:
 def list_for(entity_type: str) -> list[CustomField]:
     return list(
         db.session.scalars(
-            db.select(CustomField).where(CustomField.entity_type == entity_type).order_by(CustomField.position)
+            db.select(CustomField)
+            .where(CustomField.entity_type == entity_type)
+            .order_by(CustomField.position)
         )
     )

@@ -52,7 +52,8 @@ def merge(type_name: str, survivor_id: uuid.UUID, duplicate_id: uuid.UUID) -> Re
 
     kept, taken = records.values(etype, survivor), records.values(etype, duplicate)
     fill = {
-        f.name: taken[f.name] for f in etype.fields
+        f.name: taken[f.name]
+        for f in etype.fields
         if schemas.blank(kept.get(f.name)) and not schemas.blank(taken.get(f.name))
     }
     # The duplicate leaves first, so its unique values may pass to the survivor.
@@ -73,8 +74,16 @@ def merge(type_name: str, survivor_id: uuid.UUID, duplicate_id: uuid.UUID) -> Re
         survivor.owner_id = duplicate.owner_id
     survivor.updated_at = utcnow()
     records.record_activity(
-        survivor, "merged",
-        {"duplicate": str(duplicate.id), "title": duplicate.title, "filled": sorted(fill), "relations": moved_relations},
+        survivor,
+        "merged",
+        {
+            "duplicate": str(duplicate.id),
+            "title": duplicate.title,
+            "filled": sorted(fill),
+            "relations": moved_relations,
+        },
     )
-    security_log.record("record.merged", user_id=actor.user_id, survivor=str(survivor.id), duplicate=str(duplicate.id))
+    security_log.record(
+        "record.merged", user_id=actor.user_id, survivor=str(survivor.id), duplicate=str(duplicate.id)
+    )
     return survivor

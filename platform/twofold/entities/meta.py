@@ -6,8 +6,19 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 FieldType = Literal[
-    "text", "number", "money", "date", "datetime", "bool", "choice", "multi_choice",
-    "email", "phone", "url", "reference", "user",
+    "text",
+    "number",
+    "money",
+    "date",
+    "datetime",
+    "bool",
+    "choice",
+    "multi_choice",
+    "email",
+    "phone",
+    "url",
+    "reference",
+    "user",
 ]
 FIELD_TYPES: tuple[str, ...] = FieldType.__args__  # type: ignore[attr-defined]
 
@@ -59,7 +70,6 @@ class RelationRole:
     @property
     def display_label(self) -> str:
         return self.label or self.name.replace("_", " ").capitalize()
-
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,7 @@ from twofold.db import TenantScoped, db, utcnow
 class Record(TenantScoped, db.Model):
     __tablename__ = "records"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "pipeline_id"], ["pipelines.tenant_id", "pipelines.id"]
-        ),
+        ForeignKeyConstraint(["tenant_id", "pipeline_id"], ["pipelines.tenant_id", "pipelines.id"]),
         ForeignKeyConstraint(["tenant_id", "stage_id"], ["stages.tenant_id", "stages.id"]),
         Index(None, "tenant_id", "entity_type", "id"),
         Index(None, "tenant_id", "entity_type", "title"),
@@ -66,7 +64,9 @@ class Relation(TenantScoped, db.Model):
 
     __tablename__ = "relations"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "from_id"], ["records.tenant_id", "records.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["tenant_id", "from_id"], ["records.tenant_id", "records.id"], ondelete="CASCADE"
+        ),
         ForeignKeyConstraint(["tenant_id", "to_id"], ["records.tenant_id", "records.id"], ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "from_id", "to_id", "role"),
         Index(None, "tenant_id", "to_id"),
@@ -84,7 +84,9 @@ class Activity(TenantScoped, db.Model):
 
     __tablename__ = "activities"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "record_id"], ["records.tenant_id", "records.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["tenant_id", "record_id"], ["records.tenant_id", "records.id"], ondelete="CASCADE"
+        ),
         Index(None, "tenant_id", "record_id", "at"),
     )
 

@@ -87,7 +87,8 @@ def _parse(column: _Column, raw: str, name: str) -> Any:
     except (ValueError, ValidationError) as exc:
         message = exc.messages if isinstance(exc, ValidationError) else [f"Not a valid value: {raw!r}."]
         raise ValidationError({name: message}) from exc
-    if column.field is not None and column.field.column is None and column.field.type not in ("number", "money"):
+    stored_as_json_text = column.field is not None and column.field.column is None
+    if stored_as_json_text and column.field.type not in ("number", "money"):
         return to_json_value(value)
     if isinstance(value, float):
         return Decimal(str(value))
@@ -98,7 +99,8 @@ def _condition(column: _Column, op: str, raw: str, name: str) -> ColumnElement:
     expr = column.expr
     if op == "empty":
         wanted = raw.lower() in ("1", "true", "yes")
-        empty = or_(expr.is_(None), expr == "") if column.kind in ("text", "email", "phone", "url", "choice") else expr.is_(None)
+        textual = column.kind in ("text", "email", "phone", "url", "choice")
+        empty = or_(expr.is_(None), expr == "") if textual else expr.is_(None)
         return empty if wanted else ~empty
     if op == "contains":
         return expr.ilike(f"%{raw}%")
@@ -121,7 +123,7 @@ def filters(etype: EntityType, params: dict[str, str], dialect: str) -> list[Col
     for key, raw in params.items():
         name, _, op = key.partition("__")
         op = op or "eq"
-        if op not in OPERATORS + ("eq",):
+        if op not in (*OPERATORS, "eq"):
             raise ValidationError({key: [f"Unknown operator {op!r}; use one of {', '.join(OPERATORS)}."]})
         out.append(_condition(_column(etype, name, dialect), op, raw, name))
     return out

@@ -27,12 +27,16 @@ def relate(type_name: str, record_id: uuid.UUID, role: str, to_id: uuid.UUID) ->
     record = service.get(type_name, record_id)
     declared = {r.name: r for r in etype.relations}
     if role not in declared:
-        raise field_error("role", f"{etype.label} has no role {role!r}; roles: {', '.join(declared) or 'none'}.")
+        raise field_error(
+            "role", f"{etype.label} has no role {role!r}; roles: {', '.join(declared) or 'none'}."
+        )
     target = db.session.get(Record, (current_tenant_id(), to_id))
     if target is None or target.deleted_at is not None or target.entity_type != declared[role].to_type:
         raise field_error("to_id", f"No such {declared[role].to_type}.")
     existing = db.session.scalar(
-        db.select(Relation).where(Relation.from_id == record.id, Relation.to_id == to_id, Relation.role == role)
+        db.select(Relation).where(
+            Relation.from_id == record.id, Relation.to_id == to_id, Relation.role == role
+        )
     )
     if existing is not None:
         return existing

@@ -20,8 +20,10 @@ from twofold.validation import EmailField
 
 # Keys of a record's JSON form that are not fields; no field may take these names.
 RESERVED_NAMES = frozenset(
-    "id type title owner_id pipeline_id stage_id stage stage_entered_at created_at updated_at "
-    "deleted_at created_by merged_into".split()
+    {
+        "id", "type", "title", "owner_id", "pipeline_id", "stage_id", "stage", "stage_entered_at",
+        "created_at", "updated_at", "deleted_at", "created_by", "merged_into",
+    }
 )
 
 
@@ -43,7 +45,9 @@ def marshmallow_field(f: Field, *, partial: bool) -> fields.Field:
     if f.type in FORMATS:
         metadata["format"] = FORMATS[f.type]
     options: dict[str, Any] = {
-        "required": f.required and not partial, "allow_none": not f.required, "metadata": metadata,
+        "required": f.required and not partial,
+        "allow_none": not f.required,
+        "metadata": metadata,
     }
     kind = f.type
     if kind == "text":

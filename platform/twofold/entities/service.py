@@ -77,7 +77,9 @@ def timeline(type_name: str, record_id: uuid.UUID) -> list[Activity]:
     record = get(type_name, record_id, include_deleted=True)
     return list(
         db.session.scalars(
-            db.select(Activity).where(Activity.record_id == record.id).order_by(Activity.at.desc(), Activity.id.desc())
+            db.select(Activity)
+            .where(Activity.record_id == record.id)
+            .order_by(Activity.at.desc(), Activity.id.desc())
         )
     )
 
@@ -115,7 +117,9 @@ def _check_references(etype: EntityType, clean: dict[str, Any]) -> None:
         raise ValidationError(errors)
 
 
-def find_duplicate(etype: EntityType, field_name: str, value: Any, *, exclude: uuid.UUID | None = None) -> Record | None:
+def find_duplicate(
+    etype: EntityType, field_name: str, value: Any, *, exclude: uuid.UUID | None = None
+) -> Record | None:
     f = etype.field(field_name)
     assert f is not None
     expr = field_expr(f, db.engine.dialect.name)
@@ -136,7 +140,8 @@ def _check_unique(etype: EntityType, clean: dict[str, Any], exclude: uuid.UUID |
         if f.unique and not schemas.blank(clean.get(f.name)):
             duplicate = find_duplicate(etype, f.name, clean[f.name], exclude=exclude)
             if duplicate is not None:
-                errors[f.name] = [f"A {etype.label.lower()} with this value already exists: {duplicate.title or duplicate.id}."]
+                existing = duplicate.title or duplicate.id
+                errors[f.name] = [f"A {etype.label.lower()} with this value already exists: {existing}."]
     if errors:
         raise ValidationError(errors)
 
@@ -183,7 +188,9 @@ def create(type_name: str, data: Any) -> Record:
     apply_values(etype, record, clean)
     db.session.add(record)
     db.session.flush()
-    record_activity(record, "created", {k: v for k, v in values(etype, record).items() if not schemas.blank(v)})
+    record_activity(
+        record, "created", {k: v for k, v in values(etype, record).items() if not schemas.blank(v)}
+    )
     from twofold.pipelines.service import enter_default_pipeline  # pipelines build on records
 
     enter_default_pipeline(record)
@@ -232,7 +239,7 @@ def restore(type_name: str, record_id: uuid.UUID) -> Record:
 def count(type_name: str) -> int:
     registry.entity_type(type_name)
     return db.session.scalar(
-        db.select(func.count()).select_from(Record).where(
-            Record.entity_type == type_name, Record.deleted_at.is_(None), Record.merged_into.is_(None)
-        )
+        db.select(func.count())
+        .select_from(Record)
+        .where(Record.entity_type == type_name, Record.deleted_at.is_(None), Record.merged_into.is_(None))
     )

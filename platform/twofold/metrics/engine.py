@@ -82,7 +82,9 @@ def compute(name: str, *, since: dt.datetime | None = None, until: dt.datetime |
         return MetricResult(name, spec.label, sum(v or 0 for _l, v in groups), groups)
     if spec.group_by:
         f = etype.field(spec.group_by)
-        key_expr = TYPED.get(spec.group_by) if spec.group_by in TYPED else field_expr(f, dialect) if f else None
+        key_expr = (
+            TYPED.get(spec.group_by) if spec.group_by in TYPED else field_expr(f, dialect) if f else None
+        )
         if key_expr is None:
             raise UnknownMetric(f"{name}: cannot group by {spec.group_by!r}")
         rows = db.session.execute(

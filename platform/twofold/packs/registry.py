@@ -10,11 +10,11 @@ from flask import g, has_request_context
 
 from twofold.automations.meta import ActionSpec
 from twofold.entities.meta import EntityType, Field
+from twofold.exceptions import NotFound
 from twofold.metrics.meta import MetricSpec
 from twofold.packs.meta import NavItem
 from twofold.packs.service import enabled_packs
 from twofold.plugins import PluginFailed, plugins
-from twofold.exceptions import NotFound
 from twofold.tenancy.scope import current_tenant_id
 
 
@@ -38,9 +38,16 @@ class TenantRegistry:
 
 def _merge_types(contributions: list[tuple[str, EntityType]]) -> dict[str, EntityType]:
     """Packs may declare the same type (both packs know a ``contact``): fields are merged."""
+    from twofold.entities.schemas import RESERVED_NAMES
+
     merged: dict[str, EntityType] = {}
     for plugin, etype in contributions:
         etype = replace(etype, pack=etype.pack or plugin)
+        clashes = sorted(f.name for f in etype.fields if f.name in RESERVED_NAMES)
+        if clashes:
+            raise PluginFailed(
+                plugin, "twofold_entity_types", ValueError(f"{etype.name}: reserved field names {clashes}")
+            )
         existing = merged.get(etype.name)
         if existing is None:
             merged[etype.name] = etype
@@ -81,7 +88,7 @@ def build() -> TenantRegistry:
     types = _with_custom_fields(_merge_types(collect("twofold_entity_types")))
     return TenantRegistry(
         entity_types=types,
-        actions={a.name: a for _p, a in collect("twofold_automation_actions")},
+        actions={a.name: replace(a, pack=p) for p, a in collect("twofold_automation_actions")},
         metrics={m.name: m for _p, m in collect("twofold_metrics")},
         navigation=sorted((n for _p, n in collect("twofold_navigation")), key=lambda n: n.order),
     )

@@ -6,7 +6,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, ForeignKeyConstraint, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from twofold.db import TenantScoped, db, utcnow
@@ -27,7 +36,9 @@ class Pipeline(TenantScoped, db.Model):
 class Stage(TenantScoped, db.Model):
     __tablename__ = "stages"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "pipeline_id"], ["pipelines.tenant_id", "pipelines.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["tenant_id", "pipeline_id"], ["pipelines.tenant_id", "pipelines.id"], ondelete="CASCADE"
+        ),
         UniqueConstraint("tenant_id", "pipeline_id", "key"),
     )
 
@@ -47,8 +58,12 @@ class StageChange(TenantScoped, db.Model):
 
     __tablename__ = "stage_changes"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "record_id"], ["records.tenant_id", "records.id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant_id", "pipeline_id"], ["pipelines.tenant_id", "pipelines.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["tenant_id", "record_id"], ["records.tenant_id", "records.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "pipeline_id"], ["pipelines.tenant_id", "pipelines.id"], ondelete="CASCADE"
+        ),
         ForeignKeyConstraint(["tenant_id", "from_stage_id"], ["stages.tenant_id", "stages.id"]),
         ForeignKeyConstraint(["tenant_id", "to_stage_id"], ["stages.tenant_id", "stages.id"]),
         Index(None, "tenant_id", "record_id", "at"),

@@ -27,16 +27,24 @@ def seed_pipeline(spec: PipelineSpec, pack: str) -> Pipeline:
         db.select(Pipeline.id).where(Pipeline.entity_type == spec.entity_type, Pipeline.is_default.is_(True))
     )
     pipeline = Pipeline(
-        key=spec.key, name=spec.name, entity_type=spec.entity_type,
-        is_default=spec.default and not has_default, pack=pack,
+        key=spec.key,
+        name=spec.name,
+        entity_type=spec.entity_type,
+        is_default=spec.default and not has_default,
+        pack=pack,
     )
     db.session.add(pipeline)
     db.session.flush()
     for position, stage in enumerate(spec.stages):
         db.session.add(
             Stage(
-                pipeline_id=pipeline.id, key=stage.key, name=stage.name, position=position,
-                kind=stage.kind, probability=stage.probability, requirements=requirements_of(stage),
+                pipeline_id=pipeline.id,
+                key=stage.key,
+                name=stage.name,
+                position=position,
+                kind=stage.kind,
+                probability=stage.probability,
+                requirements=requirements_of(stage),
                 stall_days=stage.stall_days,
             )
         )

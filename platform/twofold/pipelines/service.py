@@ -43,7 +43,8 @@ class MoveRefused(Conflict):
     def __init__(self, stage: Stage, unmet: list[Unmet]) -> None:
         super().__init__(
             f"The record cannot enter {stage.name} yet.",
-            stage=stage.key, unmet=[u.as_dict() for u in unmet],
+            stage=stage.key,
+            unmet=[u.as_dict() for u in unmet],
         )
         self.unmet = unmet
 
@@ -52,7 +53,9 @@ def pipelines_for(entity_type: str) -> list[Pipeline]:
     registry.entity_type(entity_type)
     return list(
         db.session.scalars(
-            db.select(Pipeline).where(Pipeline.entity_type == entity_type).order_by(Pipeline.is_default.desc(), Pipeline.name)
+            db.select(Pipeline)
+            .where(Pipeline.entity_type == entity_type)
+            .order_by(Pipeline.is_default.desc(), Pipeline.name)
         )
     )
 
@@ -71,7 +74,9 @@ def get_pipeline(pipeline_id: uuid.UUID) -> Pipeline:
 
 
 def stages(pipeline: Pipeline) -> list[Stage]:
-    return list(db.session.scalars(db.select(Stage).where(Stage.pipeline_id == pipeline.id).order_by(Stage.position)))
+    return list(
+        db.session.scalars(db.select(Stage).where(Stage.pipeline_id == pipeline.id).order_by(Stage.position))
+    )
 
 
 def _find_stage(record: Record, target: str | uuid.UUID, pipeline_id: uuid.UUID | None) -> Stage:
@@ -88,7 +93,9 @@ def _find_stage(record: Record, target: str | uuid.UUID, pipeline_id: uuid.UUID 
             if pid is None:
                 default = next(iter(pipelines_for(record.entity_type)), None)
                 pid = default.id if default else None
-            stage = db.session.scalar(db.select(Stage).where(Stage.pipeline_id == pid, Stage.key == str(target)))
+            stage = db.session.scalar(
+                db.select(Stage).where(Stage.pipeline_id == pid, Stage.key == str(target))
+            )
     if stage is None:
         raise NotFound(f"No stage {target!r}.")
     pipeline = get_pipeline(stage.pipeline_id)
@@ -116,7 +123,8 @@ def unmet_requirements(record: Record, stage: Stage, reason: str | None = None) 
         candidates = list(db.session.scalars(query))
         where: dict[str, Any] = rule.get("where") or {}
         if where:
-            def matches(candidate: Record) -> bool:
+
+            def matches(candidate: Record, where: dict[str, Any] = where) -> bool:
                 candidate_values = records.values(registry.entity_type(candidate.entity_type), candidate)
                 return all(candidate_values.get(k) == v for k, v in where.items())
 
@@ -151,22 +159,41 @@ def move(
         if not (reason or "").strip():
             raise MoveRefused(stage, [Unmet("reason", "reason", "An override needs a reason.")])
         security_log.record(
-            "stage.override", user_id=actor.user_id, record=str(record.id), stage=stage.key,
-            unmet=[u.name for u in unmet], reason=reason,
+            "stage.override",
+            user_id=actor.user_id,
+            record=str(record.id),
+            stage=stage.key,
+            unmet=[u.name for u in unmet],
+            reason=reason,
         )
     change = StageChange(
-        record_id=record.id, pipeline_id=stage.pipeline_id, from_stage_id=record.stage_id,
-        to_stage_id=stage.id, user_id=current_actor().user_id, reason=reason,
+        record_id=record.id,
+        pipeline_id=stage.pipeline_id,
+        from_stage_id=record.stage_id,
+        to_stage_id=stage.id,
+        user_id=current_actor().user_id,
+        reason=reason,
         override=bool(unmet and override),
     )
     db.session.add(change)
     previous = record.stage_id
     now = utcnow()
-    record.pipeline_id, record.stage_id, record.stage_entered_at, record.updated_at = stage.pipeline_id, stage.id, now, now
+    record.pipeline_id, record.stage_id, record.stage_entered_at, record.updated_at = (
+        stage.pipeline_id,
+        stage.id,
+        now,
+        now,
+    )
     records.record_activity(
-        record, "stage",
-        {"from": str(previous) if previous else None, "to": str(stage.id), "stage": stage.name,
-         "reason": reason, "override": change.override},
+        record,
+        "stage",
+        {
+            "from": str(previous) if previous else None,
+            "to": str(stage.id),
+            "stage": stage.name,
+            "reason": reason,
+            "override": change.override,
+        },
     )
     return change
 
@@ -190,7 +217,10 @@ def enter_default_pipeline(record: Record) -> StageChange | None:
     if unmet:
         raise MoveRefused(first, unmet)
     change = StageChange(
-        record_id=record.id, pipeline_id=pipeline.id, from_stage_id=None, to_stage_id=first.id,
+        record_id=record.id,
+        pipeline_id=pipeline.id,
+        from_stage_id=None,
+        to_stage_id=first.id,
         user_id=current_actor().user_id,
     )
     db.session.add(change)
@@ -201,5 +231,7 @@ def enter_default_pipeline(record: Record) -> StageChange | None:
 def history(type_name: str, record_id: uuid.UUID) -> list[StageChange]:
     record = records.get(type_name, record_id, include_deleted=True)
     return list(
-        db.session.scalars(db.select(StageChange).where(StageChange.record_id == record.id).order_by(StageChange.at))
+        db.session.scalars(
+            db.select(StageChange).where(StageChange.record_id == record.id).order_by(StageChange.at)
+        )
     )

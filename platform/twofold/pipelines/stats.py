@@ -48,7 +48,9 @@ def pipeline_stats(pipeline_id: uuid.UUID) -> list[StageStats]:
             StageChange.record_id,
             StageChange.to_stage_id.label("stage_id"),
             StageChange.at.label("entered_at"),
-            func.lead(StageChange.at).over(partition_by=StageChange.record_id, order_by=StageChange.at).label("left_at"),
+            func.lead(StageChange.at)
+            .over(partition_by=StageChange.record_id, order_by=StageChange.at)
+            .label("left_at"),
         )
         .where(StageChange.pipeline_id == pipeline.id, StageChange.record_id.in_(live))
         .subquery()
@@ -56,8 +58,9 @@ def pipeline_stats(pipeline_id: uuid.UUID) -> list[StageStats]:
     left = func.coalesce(entries.c.left_at, literal(now, StageChange.__table__.c.at.type))
     durations = dict(
         db.session.execute(
-            db.select(entries.c.stage_id, func.avg(_seconds_between(entries.c.entered_at, left)))
-            .group_by(entries.c.stage_id)
+            db.select(entries.c.stage_id, func.avg(_seconds_between(entries.c.entered_at, left))).group_by(
+                entries.c.stage_id
+            )
         ).all()
     )
     # The furthest open stage each record reached (won/lost/on-hold are counted on their own).
@@ -81,7 +84,9 @@ def pipeline_stats(pipeline_id: uuid.UUID) -> list[StageStats]:
     current = dict(
         db.session.execute(
             db.select(Record.stage_id, func.count())
-            .where(Record.pipeline_id == pipeline.id, Record.deleted_at.is_(None), Record.merged_into.is_(None))
+            .where(
+                Record.pipeline_id == pipeline.id, Record.deleted_at.is_(None), Record.merged_into.is_(None)
+            )
             .group_by(Record.stage_id)
         ).all()
     )
@@ -107,7 +112,11 @@ def pipeline_stats(pipeline_id: uuid.UUID) -> list[StageStats]:
         seconds = durations.get(stage.id)
         result.append(
             StageStats(
-                stage_id=stage.id, key=stage.key, name=stage.name, kind=stage.kind, entered=entered,
+                stage_id=stage.id,
+                key=stage.key,
+                name=stage.name,
+                kind=stage.kind,
+                entered=entered,
                 current=current.get(stage.id, 0),
                 avg_hours=round(float(seconds) / 3600, 2) if seconds is not None else None,
                 conversion=conversion,

@@ -69,11 +69,12 @@ def tenant_blueprint(name: str, import_name: str, *, pack: str | None = None, **
             return redirect(url_for("auth.login", next=request.full_path))
         if tenant is None:
             abort(404)
-        g.tenant = tenant
         g.tenant_token = enter_tenant(tenant.id)
         membership = membership_of(current_user.id)
         if membership is None:
             abort(404)
+        # Only now: the error page of a non-member must not show the company's name.
+        g.tenant = tenant
         g.membership = membership
         g.actor_token = enter_actor(Actor(current_user.id, membership.role, via="web"))
         if pack is not None:

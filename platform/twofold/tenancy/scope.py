@@ -116,8 +116,7 @@ def _is_tenant_table(table: Table) -> bool:
 def _touches_tenant_table(statement: Any) -> bool:
     """Whether a tenant table appears anywhere in the statement (joins, subqueries…)."""
     return any(
-        isinstance(element, Table) and _is_tenant_table(element)
-        for element in visitors.iterate(statement)
+        isinstance(element, Table) and _is_tenant_table(element) for element in visitors.iterate(statement)
     )
 
 

@@ -22,8 +22,25 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
 # Names that would clash with routes, subdomains or common infrastructure hosts.
 RESERVED_SLUGS = frozenset(
     {
-        "admin", "api", "app", "assets", "auth", "billing", "docs", "healthz", "help", "hooks",
-        "login", "logout", "mail", "signup", "static", "status", "support", "t", "www",
+        "admin",
+        "api",
+        "app",
+        "assets",
+        "auth",
+        "billing",
+        "docs",
+        "healthz",
+        "help",
+        "hooks",
+        "login",
+        "logout",
+        "mail",
+        "signup",
+        "static",
+        "status",
+        "support",
+        "t",
+        "www",
     }
 )
 
@@ -86,9 +103,7 @@ def signup(data: dict) -> SignupResult:
             db.session.add(Membership(user_id=user.id, role="owner"))
             security_log.record("tenant.created", user_id=user.id, slug=tenant.slug)
             _token, raw = tokens.issue("Created at signup")
-            current_app.extensions["twofold.plugins"].hook.twofold_tenant_created(
-                tenant_id=tenant.id
-            )
+            current_app.extensions["twofold.plugins"].hook.twofold_tenant_created(tenant_id=tenant.id)
         db.session.commit()
     except IntegrityError as exc:
         # Two signups raced for the same slug; the database's unique index decided.

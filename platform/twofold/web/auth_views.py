@@ -6,12 +6,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 
 from twofold.auth import service
+from twofold.auth.throttle import Refusal, Rule, throttle
 from twofold.db import db
-from twofold.extensions import limiter
 from twofold.tenancy import service as tenancy_service
 from twofold.validation import ValidationError, normalise_email
 from twofold.web.forms import attempt, form_data
@@ -33,11 +32,6 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def _failed_login(response: Any) -> bool:
-    # Only failed attempts use up the allowance; a successful sign-in redirects.
-    return response.status_code != 302
-
-
 def _account_key() -> str:
     # The same normalisation as sign-in, so "Owner@X.com " and "owner@x.com" share a count.
     raw = request.form.get("email") or ""
@@ -48,11 +42,29 @@ def _account_key() -> str:
     return "login-account:" + email
 
 
-def _throttled(limit: RequestLimit) -> None:
+def _login_rules() -> list[Rule]:
+    config = current_app.config
+    return [
+        Rule(config["LOGIN_LIMIT_PER_IP"], f"login-ip:{request.remote_addr}"),
+        Rule(config["LOGIN_LIMIT_PER_ACCOUNT"], _account_key()),
+    ]
+
+
+def too_many(refusal: Refusal) -> Any:
+    page = render_template("errors/error.html", code=429, message="Wait a little and try again.")
+    return page, 429, {"Retry-After": str(refusal.retry_after)}
+
+
+def _throttled(refusal: Refusal) -> Any:
     current_app.logger.warning(
-        "login throttled (%s) for %s from %s", limit.limit, _account_key(), request.remote_addr
+        "login throttled (%s) for %s from %s", refusal.rule.limit, _account_key(), request.remote_addr
     )
-    service.record_throttled_login(request.form.get("email", ""), str(limit.limit))
+    service.record_throttled_login(request.form.get("email", ""), refusal.rule.limit)
+    return too_many(refusal)
+
+
+def _ip_rule(setting: str, scope: str) -> list[Rule]:
+    return [Rule(current_app.config[setting], f"{scope}-ip:{request.remote_addr}")]
 
 
 @bp.get("/")
@@ -66,18 +78,17 @@ def index() -> Any:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
-    methods=["POST"], deduct_when=_failed_login, on_breach=_throttled,
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key, methods=["POST"], deduct_when=_failed_login, on_breach=_throttled,
-)
 def login() -> Any:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
+        # Only failed attempts use up the allowance, per account and per address.
+        rules = _login_rules()
+        refusal = throttle().refused(rules)
+        if refusal is not None:
+            return _throttled(refusal)
         user = service.authenticate(request.form.get("email", ""), request.form.get("password", ""))
+        if user is None:
+            throttle().hit(rules)
         if user is not None:
             login_user(user, remember=bool(request.form.get("remember")))
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.index"))
@@ -93,10 +104,14 @@ def logout() -> Any:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["SIGNUP_LIMIT_PER_IP"], methods=["POST"])
 def signup() -> Any:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
+        rules = _ip_rule("SIGNUP_LIMIT_PER_IP", "signup")
+        refusal = throttle().refused(rules)
+        if refusal is not None:
+            return too_many(refusal)
+        throttle().hit(rules)
         data = form_data("company_name", "slug", "email", "password")
         result, errors = attempt(lambda: tenancy_service.signup(data))
         if result is not None:
@@ -108,9 +123,13 @@ def signup() -> Any:
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
 def forgot_password() -> Any:
     if request.method == "POST":
+        rules = _ip_rule("LOGIN_LIMIT_PER_IP", "reset")
+        refusal = throttle().refused(rules)
+        if refusal is not None:
+            return too_many(refusal)
+        throttle().hit(rules)
         service.request_password_reset(request.form.get("email", ""))
         return render_template("auth/forgot_sent.html")
     return render_template("auth/forgot.html")
