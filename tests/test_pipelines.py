@@ -31,7 +31,7 @@ def _stage_key(api: Api, record: dict) -> str:
     return next(s["key"] for s in pipeline["stages"] if s["id"] == record["stage_id"])
 
 
-def _move(api: Api, deal: dict, stage: str, **extra):  # noqa: ANN003, ANN202
+def _move(api: Api, deal: dict, stage: str, **extra):
     return api.post(f"/records/deal/{deal['id']}/move", json={"stage": stage, **extra})
 
 
@@ -84,7 +84,9 @@ def test_lost_and_on_hold_need_a_reason_and_moving_back_is_an_ordinary_move(api:
     assert history[2]["reason"] == "Budget frozen until Q3"
 
 
-def test_an_admin_override_is_explicit_needs_a_reason_and_is_logged(app: Flask, acme: TenantHandle, api: Api) -> None:
+def test_an_admin_override_is_explicit_needs_a_reason_and_is_logged(
+    app: Flask, acme: TenantHandle, api: Api
+) -> None:
     deal = api.create("deal", name="Deal")
     assert _move(api, deal, "contract", override=True).status_code == 409  # no reason
     moved = _move(api, deal, "contract", override=True, reason="Signed on paper")

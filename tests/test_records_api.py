@@ -23,8 +23,16 @@ def _count_records(app: Flask) -> int:
 
 
 def test_create_read_update_with_normalised_values(api: Api) -> None:
-    person = api.create("person", first_name="Anna", last_name="Petrova", email=" Anna@Example.COM ",
-                        phone="+7 (912) 345-67-89", age=31, tags=["new", "loyal"], birthday="1994-05-02")
+    person = api.create(
+        "person",
+        first_name="Anna",
+        last_name="Petrova",
+        email=" Anna@Example.COM ",
+        phone="+7 (912) 345-67-89",
+        age=31,
+        tags=["new", "loyal"],
+        birthday="1994-05-02",
+    )
     assert person["title"] == "Anna Petrova"
     assert person["email"] == "anna@example.com"
     assert person["phone"] == "+79123456789"
@@ -38,9 +46,18 @@ def test_create_read_update_with_normalised_values(api: Api) -> None:
 
 def test_bad_values_answer_422_per_field_and_write_nothing(app: Flask, api: Api) -> None:
     before = _count_records(app)
-    response = api.post("/records/person", json={
-        "first_name": "", "email": "not-an-email", "phone": "12", "age": "old", "segment": "vip",
-        "website": "ftp://x", "nickname": "?"})
+    response = api.post(
+        "/records/person",
+        json={
+            "first_name": "",
+            "email": "not-an-email",
+            "phone": "12",
+            "age": "old",
+            "segment": "vip",
+            "website": "ftp://x",
+            "nickname": "?",
+        },
+    )
     assert response.status_code == 422
     errors = response.get_json()["errors"]
     assert {"email", "phone", "age", "segment", "website", "nickname"} <= set(errors)
@@ -53,7 +70,9 @@ def test_unique_fields_prevent_duplicates_after_normalisation(api: Api) -> None:
     api.create("person", first_name="Anna", email="anna@example.com", phone="+79123456789")
     again = api.post("/records/person", json={"first_name": "A.", "email": "ANNA@example.com"})
     assert again.status_code == 422 and "already exists" in again.get_json()["errors"]["email"][0]
-    by_phone = api.post("/records/person", json={"first_name": "B", "phone": "8 912 345 67 89".replace("8 ", "+7 ", 1)})
+    by_phone = api.post(
+        "/records/person", json={"first_name": "B", "phone": "8 912 345 67 89".replace("8 ", "+7 ", 1)}
+    )
     assert by_phone.status_code == 422 and "phone" in by_phone.get_json()["errors"]
 
 
@@ -63,13 +82,19 @@ def test_references_and_users_must_exist_in_the_tenant(app: Flask, api: Api) -> 
     bad = api.post("/records/deal", json={"name": "Deal", "manager": foreign_person["id"]})
     assert bad.status_code == 422 and "manager" in bad.get_json()["errors"]
     deal = api.create("deal", name="Deal")
-    relation = api.post(f"/records/deal/{deal['id']}/relations", json={"role": "signer", "to_id": foreign_person["id"]})
+    relation = api.post(
+        f"/records/deal/{deal['id']}/relations", json={"role": "signer", "to_id": foreign_person["id"]}
+    )
     assert relation.status_code == 422 and "to_id" in relation.get_json()["errors"]
 
 
 def test_filters_sort_and_search(api: Api) -> None:
-    for first, age, segment, tags in [("Anna", 31, "retail", ["new"]), ("Boris", 45, "wholesale", ["loyal"]),
-                                      ("Vera", 27, "retail", ["loyal", "risky"]), ("Gleb", None, None, [])]:
+    for first, age, segment, tags in [
+        ("Anna", 31, "retail", ["new"]),
+        ("Boris", 45, "wholesale", ["loyal"]),
+        ("Vera", 27, "retail", ["loyal", "risky"]),
+        ("Gleb", None, None, []),
+    ]:
         api.create("person", first_name=first, last_name="Test", age=age, segment=segment, tags=tags)
 
     def names(query: str) -> list[str]:
@@ -93,7 +118,9 @@ def test_filters_sort_and_search(api: Api) -> None:
 
 @pytest.mark.parametrize("sort", ["-id", "first_name", "-age", "created_at"])
 def test_keyset_pages_cover_every_record_once(api: Api, sort: str) -> None:
-    api.post("/records/person/bulk", json=[{"first_name": f"P{i:02d}", "age": i % 7 or None} for i in range(23)])
+    api.post(
+        "/records/person/bulk", json=[{"first_name": f"P{i:02d}", "age": i % 7 or None} for i in range(23)]
+    )
     seen, cursor, pages = [], None, 0
     while True:
         query = f"sort={sort}&limit=5" + (f"&cursor={cursor}" if cursor else "")
@@ -111,10 +138,19 @@ def test_keyset_pages_cover_every_record_once(api: Api, sort: str) -> None:
 
 def test_bulk_create_is_all_or_nothing(app: Flask, api: Api) -> None:
     before = _count_records(app)
-    response = api.post("/records/person/bulk", json=[{"first_name": "Ok"}, {"first_name": "Bad", "email": "x"}])
+    response = api.post(
+        "/records/person/bulk", json=[{"first_name": "Ok"}, {"first_name": "Bad", "email": "x"}]
+    )
     assert response.status_code == 422 and list(response.get_json()["errors"]) == ["1"]
     assert _count_records(app) == before
-    assert len(api.post("/records/person/bulk", json=[{"first_name": "A"}, {"first_name": "B"}]).get_json()["data"]) == 2
+    assert (
+        len(
+            api.post("/records/person/bulk", json=[{"first_name": "A"}, {"first_name": "B"}]).get_json()[
+                "data"
+            ]
+        )
+        == 2
+    )
 
 
 def test_delete_goes_to_the_trash_and_restores(api: Api) -> None:
@@ -147,8 +183,9 @@ def test_roles_limit_what_an_agent_may_do(app: Flask) -> None:
     from tests.support.factories import login
 
     login(agent_client, "agent@acme.example.com")
-    token = agent_client.post("/t/acme/settings/tokens", data={"name": "agent"},
-                              headers={"X-CSRFToken": _csrf(agent_client)})
+    token = agent_client.post(
+        "/t/acme/settings/tokens", data={"name": "agent"}, headers={"X-CSRFToken": _csrf(agent_client)}
+    )
     raw = token.get_data(as_text=True).split('id="new-token">', 1)[1].split("<", 1)[0]
     agent = Api(app, owner)
     agent.headers = {"Authorization": f"Bearer {raw}"}
@@ -158,7 +195,7 @@ def test_roles_limit_what_an_agent_may_do(app: Flask) -> None:
     assert agent.post("/packs/testcrm/disable").status_code == 403
 
 
-def _csrf(client) -> str:  # noqa: ANN001
+def _csrf(client) -> str:
     html = client.get("/t/acme/settings/tokens").get_data(as_text=True)
     return html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
 

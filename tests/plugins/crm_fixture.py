@@ -17,7 +17,10 @@ def twofold_pack() -> sdk.PackInfo:
 def twofold_entity_types() -> list[sdk.EntityType]:
     return [
         sdk.EntityType(
-            name="person", label="Person", label_plural="People", title="{first_name} {last_name}",
+            name="person",
+            label="Person",
+            label_plural="People",
+            title="{first_name} {last_name}",
             fields=(
                 sdk.Field("first_name", required=True),
                 sdk.Field("last_name"),
@@ -33,7 +36,9 @@ def twofold_entity_types() -> list[sdk.EntityType]:
             ),
         ),
         sdk.EntityType(
-            name="deal", label="Deal", title="name",
+            name="deal",
+            label="Deal",
+            title="name",
             fields=(
                 sdk.Field("name", required=True),
                 sdk.Field("amount", "money", column="amount"),
@@ -44,9 +49,13 @@ def twofold_entity_types() -> list[sdk.EntityType]:
             relations=(sdk.RelationRole("signer", "person"), sdk.RelationRole("contract", "document")),
         ),
         sdk.EntityType(
-            name="document", label="Document", title="name",
-            fields=(sdk.Field("name", required=True),
-                    sdk.Field("status", "choice", choices=("draft", "approved"), default="draft")),
+            name="document",
+            label="Document",
+            title="name",
+            fields=(
+                sdk.Field("name", required=True),
+                sdk.Field("status", "choice", choices=("draft", "approved"), default="draft"),
+            ),
         ),
     ]
 
@@ -55,12 +64,16 @@ def twofold_entity_types() -> list[sdk.EntityType]:
 def twofold_pipelines() -> list[sdk.PipelineSpec]:
     return [
         sdk.PipelineSpec(
-            key="sales", name="Sales", entity_type="deal",
+            key="sales",
+            name="Sales",
+            entity_type="deal",
             stages=(
                 sdk.StageSpec("new", "New", probability=10),
                 sdk.StageSpec("proposal", "Proposal", probability=40, required_fields=("amount",)),
                 sdk.StageSpec(
-                    "contract", "Contract", probability=80,
+                    "contract",
+                    "Contract",
+                    probability=80,
                     required_relations=(
                         sdk.RelationRequirement("signer"),
                         sdk.RelationRequirement("contract", where={"status": "approved"}),
@@ -77,7 +90,13 @@ def twofold_pipelines() -> list[sdk.PipelineSpec]:
 @hookimpl
 def twofold_metrics() -> list[sdk.MetricSpec]:
     return [
-        sdk.MetricSpec("testcrm.pipeline_value", "Open pipeline value", "deal", aggregate="sum",
-                       column="amount", where={"stage_kind": "open"}),
+        sdk.MetricSpec(
+            "testcrm.pipeline_value",
+            "Open pipeline value",
+            "deal",
+            aggregate="sum",
+            column="amount",
+            where={"stage_kind": "open"},
+        ),
         sdk.MetricSpec("testcrm.deals_by_stage", "Deals by stage", "deal", group_by="stage"),
     ]

@@ -30,19 +30,19 @@ class Api:
         self.client: FlaskClient = app.test_client()
         self.headers = tenant.api()
 
-    def get(self, path: str, **kwargs):  # noqa: ANN201
+    def get(self, path: str, **kwargs):
         return self.client.get(f"/api/v1{path}", headers=self.headers, **kwargs)
 
-    def post(self, path: str, json=None, **kwargs):  # noqa: ANN001, ANN201
+    def post(self, path: str, json=None, **kwargs):
         return self.client.post(f"/api/v1{path}", headers=self.headers, json=json, **kwargs)
 
-    def patch(self, path: str, json=None):  # noqa: ANN001, ANN201
+    def patch(self, path: str, json=None):
         return self.client.patch(f"/api/v1{path}", headers=self.headers, json=json)
 
-    def delete(self, path: str):  # noqa: ANN201
+    def delete(self, path: str):
         return self.client.delete(f"/api/v1{path}", headers=self.headers)
 
-    def create(self, type_name: str, **values) -> dict:  # noqa: ANN003
+    def create(self, type_name: str, **values) -> dict:
         response = self.post(f"/records/{type_name}", json=values)
         assert response.status_code == 201, response.get_json()
         return response.get_json()
