@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup
 
 from twofold.db import db
 
 
+# The groups are AppGroups so that their commands run in an app context however they are
+# invoked: under ``twofold``/``flask`` (which push one) or from ``app.test_cli_runner()``.
 def register(app: Flask) -> None:
     app.cli.add_command(tenants_group)
+    app.cli.add_command(packs_group)
     app.cli.add_command(worker)
     app.cli.add_command(scheduler)
 
 
-@click.group("tenants", help="Tenant manifests (demo tenants as code).")
+@click.group("tenants", cls=AppGroup, help="Tenant manifests (demo tenants as code).")
 def tenants_group() -> None:
     pass
 
@@ -35,6 +40,86 @@ def tenants_apply(paths: tuple[str, ...]) -> None:
     for path in paths or ("tenants",):
         for applied in manifests.apply_path(path):
             click.echo(f"tenant {applied.slug}: {applied.summary}")
+
+
+@click.group("packs", cls=AppGroup, help="Installed packs and which of them a tenant has enabled.")
+def packs_group() -> None:
+    pass
+
+
+@contextmanager
+def _as_platform(slug: str) -> Iterator[None]:
+    """Act in the tenant ``slug`` with the platform's rights; commit, or roll back on error."""
+    from twofold.auth.permissions import SYSTEM, acting_as
+    from twofold.packs.service import UnknownPack
+    from twofold.plugins import PluginFailed
+    from twofold.tenancy.models import Tenant
+    from twofold.tenancy.scope import tenant_scope
+
+    tenant = db.session.scalar(db.select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise click.ClickException(f"no tenant '{slug}'")
+    try:
+        with tenant_scope(tenant.id), acting_as(SYSTEM):
+            yield
+            db.session.commit()
+    except UnknownPack as exc:
+        db.session.rollback()
+        installed = ", ".join(sorted(_installed())) or "none"
+        raise click.ClickException(f"no pack '{exc}' is installed (installed: {installed})") from exc
+    except PluginFailed as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+
+
+def _installed() -> dict:
+    from twofold.plugins import plugins
+
+    return plugins().packs()
+
+
+@packs_group.command("list", help="List installed packs; with --tenant, whether it has each enabled.")
+@click.option("--tenant", "slug", help="The tenant's slug.")
+def packs_list(slug: str | None) -> None:
+    from twofold.packs import service
+
+    if not _installed():
+        click.echo("no packs installed" + (" (safe mode)" if current_app.config.get("SAFE_MODE") else ""))
+        return
+    if slug is None:
+        for name, info in sorted(_installed().items()):
+            click.echo(f"{name:<16} {info.label}")
+        return
+    with _as_platform(slug):
+        for state in service.states():
+            mark = "enabled" if state.enabled else "disabled"
+            click.echo(f"{state.info.name:<16} {mark:<9} {state.info.label}")
+
+
+@packs_group.command("enable", help="Enable packs for a tenant (seeds their defaults the first time).")
+@click.option("--tenant", "slug", required=True, help="The tenant's slug.")
+@click.argument("names", nargs=-1, required=True)
+def packs_enable(slug: str, names: tuple[str, ...]) -> None:
+    from twofold.packs import service
+
+    with _as_platform(slug):
+        for name in names:
+            service.enable(name)
+    for name in names:
+        click.echo(f"{slug}: pack {name} enabled")
+
+
+@packs_group.command("disable", help="Disable packs for a tenant: their data is hidden and kept.")
+@click.option("--tenant", "slug", required=True, help="The tenant's slug.")
+@click.argument("names", nargs=-1, required=True)
+def packs_disable(slug: str, names: tuple[str, ...]) -> None:
+    from twofold.packs import service
+
+    with _as_platform(slug):
+        for name in names:
+            service.disable(name)
+    for name in names:
+        click.echo(f"{slug}: pack {name} disabled")
 
 
 @click.command("worker", help="Run an RQ worker (with RQ's scheduler for delayed jobs).")

@@ -50,6 +50,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(PluginFailed)
     def _plugin_failed(exc: PluginFailed) -> Any:
         db.session.rollback()
+        # The plugin's traceback was logged where it raised; this line ties it to the request.
+        log.error("plugin '%s' failed on %s %s: %s", exc.plugin, request.method, request.path, exc)
         message = f"The '{exc.plugin}' pack failed; the error is logged. Other packs are not affected."
         if _wants_json():
             return api_error(500, "plugin_failed", message, plugin=exc.plugin, hook=exc.hook)

@@ -2,9 +2,12 @@
 
 Hooks are called with keyword arguments only, so a hook can gain arguments later without
 breaking the plugins that implement it (an implementation names just the arguments it
-uses). Registration hooks return lists of metadata objects from :mod:`twofold.sdk`.
-Except for ``twofold_pack``, ``twofold_blueprints`` and ``twofold_tenant_created``, the
-core calls a pack's hooks only for tenants that have enabled that pack.
+uses). Registration hooks take no arguments and return lists of metadata objects from
+:mod:`twofold.sdk`; they are called once per process, one plugin at a time, and what a
+tenant sees is filtered to its enabled packs (see :mod:`twofold.plugins`). Except for
+``twofold_pack``, ``twofold_blueprints`` and ``twofold_tenant_created``, a pack's hooks act
+only for tenants that have enabled that pack. A hook that raises, or returns another kind
+of object than declared here, fails the requests and jobs that need its plugin, naming it.
 
 Each hook is documented, with an example, in ``docs/plugin_hooks.md``; a test fails when
 one is not.
@@ -57,7 +60,12 @@ def twofold_automation_triggers() -> list[TriggerSpec]:
 
 @hookspec
 def twofold_automation_actions() -> list[ActionSpec]:
-    """Automation actions this pack adds (send a quote, sync to the ERP…)."""
+    """Automation actions this pack adds (send a quote, sync to the ERP…).
+
+    ``run(ctx)`` runs in the tenant's scope, usually in an RQ job
+    (:func:`twofold.automations.actions.enqueue_action`). A retried job hands it the same
+    ``ctx.idempotency_key``: an action must not act twice for one key.
+    """
 
 
 @hookspec
@@ -109,8 +117,9 @@ def twofold_pack_enabled(tenant_id: uuid.UUID) -> None:
     """A tenant enabled this pack: seed its defaults.
 
     Runs in the tenant's scope, in the same transaction as the enabling, after the core has
-    seeded the pack's pipelines. It must be idempotent: a pack that is disabled and enabled
-    again is called again, and must not create its defaults twice.
+    seeded the pack's pipelines; raising undoes the enabling. It must be idempotent: a pack
+    that is disabled and enabled again is called again, and must not create its defaults
+    twice.
     """
 
 

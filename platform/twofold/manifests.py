@@ -1,11 +1,16 @@
 """Tenants as code: TOML manifests in ``tenants/`` that ``twofold tenants apply`` makes true.
 
 Applying is idempotent: a second run changes nothing, a changed manifest updates names and
-roles. Passwords are set only for users that do not exist yet.
+roles. Passwords are set only for users that do not exist yet. The packs a manifest lists
+are enabled (seeding their defaults the first time); a pack the manifest does not list is
+left as it is, so a pack an admin enabled by hand survives the next deploy. A listed pack
+that is not installed (or the app runs in safe mode) is reported and skipped, so that the
+other tenants and packs still apply.
 """
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,10 +19,13 @@ from twofold.auth.models import Membership, User
 from twofold.auth.passwords import hash_password
 from twofold.auth.permissions import ROLES
 from twofold.db import db
+from twofold.plugins import plugins
 from twofold.tenancy.models import Tenant
 from twofold.tenancy.scope import tenant_scope
 from twofold.tenancy.service import check_slug
 from twofold.validation import normalise_email
+
+log = logging.getLogger(__name__)
 
 
 class ManifestError(ValueError):
@@ -29,11 +37,12 @@ class Applied:
     slug: str
     created: bool = False
     users: list[str] = field(default_factory=list)
+    packs: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
         state = "created" if self.created else "up to date"
-        return f"{state}; users: {', '.join(self.users) or 'none'}"
+        return f"{state}; users: {', '.join(self.users) or 'none'}; packs: {', '.join(self.packs) or 'none'}"
 
 
 def load(path: Path) -> dict:
@@ -46,6 +55,9 @@ def load(path: Path) -> dict:
     for user in data.get("users", []):
         if user.get("role", "agent") not in ROLES:
             raise ManifestError(f"{path}: role must be one of {ROLES}")
+    packs = data.get("packs", [])
+    if not isinstance(packs, list) or not all(isinstance(name, str) and name for name in packs):
+        raise ManifestError(f"{path}: 'packs' must be a list of pack names")
     return data
 
 
@@ -73,8 +85,26 @@ def apply(data: dict) -> Applied:
                 membership.role = spec.get("role", membership.role)
             db.session.flush()
         applied.users.append(f"{email} ({spec.get('role', 'agent')})")
+    applied.packs = _enable_packs(tenant, data.get("packs", []))
     db.session.commit()
     return applied
+
+
+def _enable_packs(tenant: Tenant, names: list[str]) -> list[str]:
+    from twofold.packs import service
+
+    installed = plugins().packs()
+    done = []
+    for name in names:
+        if name not in installed:
+            log.warning("tenant %s: pack '%s' is not installed; not enabled", tenant.slug, name)
+            done.append(f"{name} (not installed)")
+            continue
+        with tenant_scope(tenant.id):
+            service.enable_as_system(name)
+            db.session.flush()
+        done.append(name)
+    return done
 
 
 def apply_path(path: str | Path) -> list[Applied]:

@@ -13,10 +13,13 @@ must be named in the error and the log, and must not take the other packs down w
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import logging
 import threading
+import typing
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pluggy
@@ -58,9 +61,14 @@ class Plugins:
         return self.manager.hook
 
     def register(self, plugin: object, name: str | None = None) -> None:
-        self.manager.register(plugin, name=name)
-        self.manager.check_pending()
-        self._cache.clear()
+        registered = self.manager.register(plugin, name=name)
+        try:
+            self.manager.check_pending()
+        except pluggy.PluginValidationError:
+            self.manager.unregister(name=registered)  # a refused plugin must not stay half-in
+            raise
+        finally:
+            self._cache.clear()
 
     def unregister(self, plugin: object) -> None:
         self.manager.unregister(plugin)
@@ -72,9 +80,12 @@ class Plugins:
             return cached
         results: list[tuple[str, Any, BaseException | None]] = []
         # pluggy calls the most recently registered implementation first; keep that order.
+        expected = _returns(hook_name)
         for impl in reversed(getattr(self.manager.hook, hook_name).get_hookimpls()):
             try:
-                results.append((impl.plugin_name, impl.function(), None))
+                value = impl.function()
+                _check_returned(value, expected)
+                results.append((impl.plugin_name, value, None))
             except Exception as exc:
                 log.exception("plugin '%s' failed in %s", impl.plugin_name, hook_name)
                 results.append((impl.plugin_name, None, exc))
@@ -82,13 +93,23 @@ class Plugins:
             self._cache[hook_name] = results
         return results
 
+    def pack_names(self) -> frozenset[str]:
+        """Plugins that are packs: they implement ``twofold_pack`` (even if it raised)."""
+        return frozenset(impl.plugin_name for impl in self.manager.hook.twofold_pack.get_hookimpls())
+
     def packs(self) -> dict[str, Any]:
-        """Every installed pack's :class:`PackInfo`, by plugin name."""
-        return {
-            name: value
-            for name, value, error in self.results("twofold_pack")
-            if error is None and value is not None
-        }
+        """Every installed pack's :class:`PackInfo`, by plugin name.
+
+        The plugin's name is what tenants enable, so it is the pack's name whatever the
+        plugin wrote in ``PackInfo.name``. A pack whose ``twofold_pack`` raised is left out.
+        """
+        out = {}
+        for name, value, error in self.results("twofold_pack"):
+            if error is None and value is not None:
+                if value.name != name:
+                    value = replace(value, name=name)
+                out[name] = value
+        return out
 
     def collect(self, hook_name: str, enabled: Iterable[str] | None) -> list[Contribution]:
         """Results of a registration hook from the core and the given enabled packs.
@@ -96,17 +117,35 @@ class Plugins:
         A plugin that failed raises :class:`PluginFailed`, but only for tenants that have
         it enabled; everyone else goes on.
         """
-        packs = self.packs()
+        out, failures = self.collect_safely(hook_name, enabled)
+        if failures:
+            raise next(iter(failures.values()))
+        return out
+
+    def collect_safely(
+        self, hook_name: str, enabled: Iterable[str] | None
+    ) -> tuple[list[Contribution], dict[str, PluginFailed]]:
+        """Like :meth:`collect`, but a failed plugin is left out and reported, not raised.
+
+        ``enabled`` names the packs to include (``None``: every pack); plugins that are not
+        packs (the core's own) are always included.
+        """
+        packs = self.pack_names()
         wanted = None if enabled is None else set(enabled)
+        failures: dict[str, PluginFailed] = {}
+        # A pack whose own description fails is broken for the tenants that enabled it.
+        for name, _value, error in self.results("twofold_pack"):
+            if error is not None and (wanted is None or name in wanted):
+                failures[name] = PluginFailed(name, "twofold_pack", error)
         out: list[Contribution] = []
         for name, value, error in self.results(hook_name):
-            if wanted is not None and name in packs and name not in wanted:
+            if (wanted is not None and name in packs and name not in wanted) or name in failures:
                 continue
             if error is not None:
-                raise PluginFailed(name, hook_name, error)
-            for item in value or ():
-                out.append(Contribution(name, item))
-        return out
+                failures[name] = PluginFailed(name, hook_name, error)
+                continue
+            out.extend(Contribution(name, item) for item in value or ())
+        return out, failures
 
     def call_for(self, plugin_name: str, hook_name: str, **kwargs: Any) -> None:
         """Call one plugin's implementation of a notification hook, naming it on failure."""
@@ -120,6 +159,35 @@ class Plugins:
                 raise PluginFailed(plugin_name, hook_name, exc) from exc
 
 
+@functools.cache
+def _returns(hook_name: str) -> tuple[str, type | None]:
+    """What a registration hook returns, read from its annotation in :mod:`hookspecs`.
+
+    ``("list", T)`` for a list of ``T``, ``("one", T)`` for a single ``T`` (or None).
+    """
+    hint = typing.get_type_hints(getattr(hookspecs, hook_name)).get("return")
+    if typing.get_origin(hint) is list:
+        (item,) = typing.get_args(hint)
+        return "list", item if isinstance(item, type) else None
+    return "one", hint if isinstance(hint, type) and hint is not type(None) else None
+
+
+def _check_returned(value: Any, expected: tuple[str, type | None]) -> None:
+    """A plugin returning the wrong kind of thing fails as itself, not later in the core."""
+    kind, item_type = expected
+    if kind == "list":
+        if value is None:
+            return
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"returned a {type(value).__name__}, not a list")
+        values = value
+    else:
+        values = [] if value is None else [value]
+    for item in values:
+        if item_type is not None and not isinstance(item, item_type):
+            raise TypeError(f"returned a {type(item).__name__} where a {item_type.__name__} belongs")
+
+
 def build_manager(app: Flask) -> Plugins:
     from twofold import core_plugin
 
@@ -129,7 +197,7 @@ def build_manager(app: Flask) -> Plugins:
     if app.config.get("SAFE_MODE"):
         log.warning("safe mode: no installed plugins loaded")
     else:
-        manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        _load_entry_points(manager)
     for plugin in app.config.get("EXTRA_PLUGINS", ()):
         if isinstance(plugin, tuple):
             manager.register(plugin[1], name=plugin[0])
@@ -138,6 +206,31 @@ def build_manager(app: Flask) -> Plugins:
     # A misspelled hook name in a plugin fails at start-up, not silently at run time.
     manager.check_pending()
     return Plugins(manager)
+
+
+class PluginLoadError(RuntimeError):
+    """An installed plugin could not be imported: the app does not start half-equipped."""
+
+
+def _load_entry_points(manager: pluggy.PluginManager) -> None:
+    """Register every ``twofold.plugins`` entry point, naming the one that fails to import.
+
+    pluggy's ``load_setuptools_entrypoints`` does the same but lets a bare ImportError
+    escape; an operator needs to read which plugin (and which distribution) broke the start,
+    and that safe mode starts without it.
+    """
+    for entry_point in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        if manager.get_plugin(entry_point.name) is not None or manager.is_blocked(entry_point.name):
+            continue
+        try:
+            plugin = entry_point.load()
+        except Exception as exc:
+            dist = entry_point.dist.name if entry_point.dist else "?"
+            raise PluginLoadError(
+                f"plugin '{entry_point.name}' ({entry_point.value}, distribution {dist}) failed to load: "
+                f"{type(exc).__name__}: {exc}. Start with TWOFOLD_SAFE_MODE=1 to run without plugins."
+            ) from exc
+        manager.register(plugin, name=entry_point.name)
 
 
 def plugins() -> Plugins:

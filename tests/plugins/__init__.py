@@ -1,0 +1,1 @@
+"""Plugins that exist only for the tests (registered by them, never installed)."""

@@ -27,6 +27,7 @@ class ActionSpec:
     label: str
     run: Callable[[ActionContext], str | None]
     params: dict[str, str] = field(default_factory=dict)  # param name -> field type
+    pack: str = ""  # filled in by the core: the plugin that registered the action
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from twofold.exceptions import NotFound
 from twofold.packs.meta import PackInfo
 from twofold.packs.models import TenantPack
 from twofold.plugins import plugins
-from twofold.tenancy.scope import current_tenant_id
+from twofold.tenancy.scope import current_tenant_id, tenant_scope
 
 
 class UnknownPack(NotFound):
@@ -37,8 +37,11 @@ def enabled_packs(tenant_id: uuid.UUID | None = None) -> frozenset[str]:
     tenant_id = tenant_id or current_tenant_id()
     cache = g.setdefault("_enabled_packs", {}) if has_request_context() else {}
     if tenant_id not in cache:
-        installed = plugins().packs()
-        names = db.session.scalars(db.select(TenantPack.pack).where(TenantPack.enabled.is_(True)))
+        # Every installed pack, including one whose description fails: for the tenants
+        # that enabled it, that fails clearly instead of quietly hiding its data.
+        installed = plugins().pack_names()
+        with tenant_scope(tenant_id):
+            names = db.session.scalars(db.select(TenantPack.pack).where(TenantPack.enabled.is_(True))).all()
         cache[tenant_id] = frozenset(name for name in names if name in installed)
     return cache[tenant_id]
 

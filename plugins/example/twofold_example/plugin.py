@@ -41,7 +41,9 @@ def twofold_pipelines() -> list[sdk.PipelineSpec]:
             stages=(
                 sdk.StageSpec("new", "New"),
                 sdk.StageSpec("working", "Working", probability=50),
-                sdk.StageSpec("resolved", "Resolved", kind="won", probability=100, required_fields=("resolution",)),
+                # A ticket cannot be resolved without saying how.
+                sdk.StageSpec("resolved", "Resolved", kind="won", probability=100,
+                              required_fields=("resolution",)),
                 sdk.StageSpec("rejected", "Rejected", kind="lost", requires_reason=True),
             ),
         )
@@ -49,10 +51,14 @@ def twofold_pipelines() -> list[sdk.PipelineSpec]:
 
 
 def escalate(ctx: sdk.ActionContext) -> str:
-    """Raise a ticket's priority to high (running it twice changes nothing more)."""
-    if sdk.read_record("ticket", ctx.record_id)["priority"] == "high":
+    """Raise a ticket's priority to high.
+
+    Actions may run twice (a retried job): this one checks before it writes, so a second
+    run changes nothing. An action with outside effects would remember ``ctx.idempotency_key``.
+    """
+    if sdk.read_record(ctx.entity_type, ctx.record_id)["priority"] == "high":
         return "already high"
-    sdk.update_record("ticket", ctx.record_id, {"priority": "high"})
+    sdk.update_record(ctx.entity_type, ctx.record_id, {"priority": "high"})
     return "escalated"
 
 
