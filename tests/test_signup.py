@@ -246,7 +246,8 @@ def test_a_failing_plugin_undoes_the_api_signup(app, exploding_plugin):
     response = app.test_client().post("/api/v1/signup", json=api_body())
     assert ExplodingPlugin.calls == 1, "the hook ran inside the signup"
     assert response.status_code == 500
-    assert response.get_json()["error"]["code"] == "internal_error"
+    assert response.get_json()["error"]["code"] == "plugin_failed"
+    assert response.get_json()["error"]["plugin"] == "exploding-test-plugin"
     assert row_counts(app) == before
     with app.app_context():
         assert db.session.scalar(select(Tenant).where(Tenant.slug == "acme")) is None

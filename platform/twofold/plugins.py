@@ -147,6 +147,11 @@ class Plugins:
             out.extend(Contribution(name, item) for item in value or ())
         return out, failures
 
+    def call_each(self, hook_name: str, **kwargs: Any) -> None:
+        """Call every plugin's implementation of a notification hook, naming a failing one."""
+        for impl in reversed(getattr(self.manager.hook, hook_name).get_hookimpls()):
+            self.call_for(impl.plugin_name, hook_name, **kwargs)
+
     def call_for(self, plugin_name: str, hook_name: str, **kwargs: Any) -> None:
         """Call one plugin's implementation of a notification hook, naming it on failure."""
         for impl in getattr(self.manager.hook, hook_name).get_hookimpls():

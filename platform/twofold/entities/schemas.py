@@ -8,6 +8,7 @@ string, ids as strings) for the record's document.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -21,8 +22,19 @@ from twofold.validation import EmailField
 # Keys of a record's JSON form that are not fields; no field may take these names.
 RESERVED_NAMES = frozenset(
     {
-        "id", "type", "title", "owner_id", "pipeline_id", "stage_id", "stage", "stage_entered_at",
-        "created_at", "updated_at", "deleted_at", "created_by", "merged_into",
+        "id",
+        "type",
+        "title",
+        "owner_id",
+        "pipeline_id",
+        "stage_id",
+        "stage",
+        "stage_entered_at",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "created_by",
+        "merged_into",
     }
 )
 
@@ -35,6 +47,9 @@ class PhoneField(fields.String):
 def _text(value: Any) -> bool:
     return isinstance(value, str)
 
+
+# Lengths of the typed text columns of the records table (see entities.models.Record).
+COLUMN_LENGTHS = {"currency": 3, "status": 40}
 
 # OpenAPI formats for the document generated from these schemas.
 FORMATS = {"email": "email", "phone": "phone", "url": "uri", "reference": "uuid", "user": "uuid"}
@@ -50,8 +65,16 @@ def marshmallow_field(f: Field, *, partial: bool) -> fields.Field:
         "metadata": metadata,
     }
     kind = f.type
+    if f.column == "currency":
+        return fields.String(
+            validate=validate.Regexp(r"^[A-Z]{3}$", error="An ISO 4217 code, e.g. RUB."), **options
+        )
+    if f.column == "status":
+        return fields.String(validate=validate.Length(max=40), **options)
     if kind == "text":
-        return fields.String(validate=validate.Length(max=20000), **options)
+        # A text field kept in a typed column is bounded by that column (currency: 3).
+        limit = COLUMN_LENGTHS.get(f.column or "", 20000)
+        return fields.String(validate=validate.Length(max=limit), **options)
     if kind == "number":
         return fields.Float(allow_nan=False, **options)
     if kind == "money":
@@ -77,11 +100,28 @@ def marshmallow_field(f: Field, *, partial: bool) -> fields.Field:
     raise ValueError(f"unknown field type {kind!r}")
 
 
-def schema_for(etype: EntityType, *, partial: bool = False) -> Schema:
+def _build_schema(etype: EntityType, partial: bool) -> Schema:
     declared = {f.name: marshmallow_field(f, partial=partial) for f in etype.fields}
     declared["owner_id"] = fields.UUID(allow_none=True)
     schema_class = Schema.from_dict(declared, name=f"{etype.name.title()}Schema")
     return schema_class(unknown="raise")
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_schema(etype: EntityType, partial: bool) -> Schema:
+    return _build_schema(etype, partial)
+
+
+def schema_for(etype: EntityType, *, partial: bool = False) -> Schema:
+    """The schema of a type, built once per distinct type (a custom field makes a new one).
+
+    Building one (a class per type) costs more than validating a record with it, and an
+    import validates thousands; a loaded schema keeps no state between loads.
+    """
+    try:
+        return _cached_schema(etype, partial)
+    except TypeError:  # a field's default is a list: the type is not hashable
+        return _build_schema(etype, partial)
 
 
 def to_json_value(value: Any) -> Any:

@@ -40,8 +40,10 @@ def _number(value: Any) -> Any:
 
 def compute(name: str, *, since: dt.datetime | None = None, until: dt.datetime | None = None) -> MetricResult:
     require("records.view")
-    spec = registry.current().metrics.get(name)
+    tenant_registry = registry.current()
+    spec = tenant_registry.metrics.get(name)
     if spec is None:
+        tenant_registry.raise_failure()  # the metric may belong to a pack that failed
         raise UnknownMetric(name)
     etype = registry.entity_type(spec.entity_type)
     dialect = db.engine.dialect.name

@@ -103,7 +103,7 @@ def signup(data: dict) -> SignupResult:
             db.session.add(Membership(user_id=user.id, role="owner"))
             security_log.record("tenant.created", user_id=user.id, slug=tenant.slug)
             _token, raw = tokens.issue("Created at signup")
-            current_app.extensions["twofold.plugins"].hook.twofold_tenant_created(tenant_id=tenant.id)
+            current_app.extensions["twofold.plugins"].call_each("twofold_tenant_created", tenant_id=tenant.id)
         db.session.commit()
     except IntegrityError as exc:
         # Two signups raced for the same slug; the database's unique index decided.
