@@ -48,9 +48,6 @@ def _text(value: Any) -> bool:
     return isinstance(value, str)
 
 
-# Lengths of the typed text columns of the records table (see entities.models.Record).
-COLUMN_LENGTHS = {"currency": 3, "status": 40}
-
 # OpenAPI formats for the document generated from these schemas.
 FORMATS = {"email": "email", "phone": "phone", "url": "uri", "reference": "uuid", "user": "uuid"}
 
@@ -72,9 +69,7 @@ def marshmallow_field(f: Field, *, partial: bool) -> fields.Field:
     if f.column == "status":
         return fields.String(validate=validate.Length(max=40), **options)
     if kind == "text":
-        # A text field kept in a typed column is bounded by that column (currency: 3).
-        limit = COLUMN_LENGTHS.get(f.column or "", 20000)
-        return fields.String(validate=validate.Length(max=limit), **options)
+        return fields.String(validate=validate.Length(max=20000), **options)
     if kind == "number":
         return fields.Float(allow_nan=False, **options)
     if kind == "money":

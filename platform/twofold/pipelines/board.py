@@ -82,7 +82,9 @@ def totals(pipeline: Pipeline, etype: EntityType) -> dict[uuid.UUID, Totals]:
     return out
 
 
-def cards(pipeline: Pipeline, stage: Stage, *, limit: int, cursor: str | None = None) -> tuple[list[Record], str | None]:
+def cards(
+    pipeline: Pipeline, stage: Stage, *, limit: int, cursor: str | None = None
+) -> tuple[list[Record], str | None]:
     if stage.pipeline_id != pipeline.id:
         raise NotFound(str(stage.id))
     page = list_records(

@@ -1,0 +1,97 @@
+/* Twofold's small behaviours, without inline handlers (CSP-friendly).
+ *
+ * - forms with data-confirm ask before they submit (delete, merge, disable a pack);
+ * - an inline cell editor closes with Escape;
+ * - kanban boards: cards drag between columns (SortableJS); a drop posts the move with
+ *   htmx, and a refused move (409) puts the card back where it was before the answer,
+ *   which shows the unmet requirements, replaces it.
+ */
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var form = event.target.closest && event.target.closest(".cell-form");
+    if (!form) return;
+    var cancel = form.querySelector("[data-cancel]");
+    if (cancel) {
+      event.preventDefault();
+      cancel.click();
+    }
+  });
+
+  function putBack(card) {
+    var origin = card._twofoldOrigin;
+    if (!origin) return;
+    var list = origin.from;
+    var before = list.children[origin.index] || null;
+    if (before !== card) list.insertBefore(card, before);
+    card._twofoldOrigin = null;
+  }
+
+  function initColumn(list) {
+    if (list._twofoldSortable || typeof window.Sortable === "undefined") return;
+    list._twofoldSortable = window.Sortable.create(list, {
+      group: "board-" + list.getAttribute("data-board-column"),
+      sort: false,
+      animation: 150,
+      draggable: ".kanban-card",
+      filter: ".card-move",
+      preventOnFilter: false,
+      delay: 150,
+      delayOnTouchOnly: true,
+      ghostClass: "dragging",
+      onEnd: function (event) {
+        if (event.from === event.to) return;
+        var card = event.item;
+        card._twofoldOrigin = { from: event.from, index: event.oldIndex };
+        card.classList.add("moving");
+        window.htmx.ajax("POST", card.getAttribute("data-move-url"), {
+          source: card,
+          target: card,
+          swap: "outerHTML",
+          values: { stage: event.to.getAttribute("data-stage-id") }
+        });
+      }
+    });
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var card = event.detail.elt;
+    if (!card || !card._twofoldOrigin) return;
+    if (event.detail.xhr.status === 409) {
+      putBack(card);
+    } else if (event.detail.xhr.status >= 400) {
+      putBack(card);
+      card.classList.remove("moving");
+      window.alert("The card could not be moved; please reload the page.");
+    }
+  });
+
+  document.addEventListener("htmx:sendError", function (event) {
+    var card = event.detail.elt;
+    if (card && card._twofoldOrigin) {
+      putBack(card);
+      card.classList.remove("moving");
+    }
+  });
+
+  function init(root) {
+    var lists = root.querySelectorAll ? root.querySelectorAll("[data-board-column]") : [];
+    Array.prototype.forEach.call(lists, initColumn);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    init(document);
+    if (window.htmx) window.htmx.onLoad(init);
+  });
+})();
