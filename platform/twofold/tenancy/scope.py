@@ -11,7 +11,11 @@ silently reading every tenant: leaving the scope is the named, explicit :func:`u
 context manager.
 
 ``Session.get`` answers from the identity map without a query when the row is already
-loaded; :class:`twofold.db.TenantSession` checks such rows with :func:`visible`.
+loaded; :class:`twofold.db.TenantSession` checks such rows with :func:`visible`. Last, a
+tenant-owned row that becomes an object outside :func:`unscoped` must belong to the
+current tenant (:func:`_check_loaded`), whatever path the statement took.
+
+Raw SQL (``text()``) is not scoped: it is for DDL and platform maintenance only.
 """
 
 from __future__ import annotations
