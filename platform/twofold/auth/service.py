@@ -125,9 +125,9 @@ def _owners() -> int:
 
 def change_role(membership_id: uuid.UUID, role: str) -> Membership:
     actor = require("members.manage")
+    membership = _membership(membership_id)  # an unknown id is a 404 whatever the role says
     if role not in ROLES:
         raise field_error("role", f"Choose one of: {', '.join(ROLES)}.")
-    membership = _membership(membership_id)
     if "owner" in (role, membership.role):
         require("members.make_owner")
     if membership.role == "owner" and role != "owner" and _owners() == 1:
