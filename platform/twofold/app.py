@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from twofold import config as config_module
 from twofold import jobs, plugins, redis_conn
+from twofold.events import outbox
 from twofold.auth import throttle
 from twofold.auth.permissions import enter_actor
 from twofold.extensions import csrf, db, htmx, login_manager, migrate
@@ -44,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["twofold.plugins"] = plugins.build_manager(app)
     scope.install()
     jobs.install()
+    outbox.install()
 
     _register_blueprints(app)
     _register_plugin_blueprints(app)

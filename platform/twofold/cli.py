@@ -130,7 +130,7 @@ def worker(burst: bool) -> None:
     from twofold.jobs import queue
     from twofold.redis_conn import get_redis
 
-    queues = [queue(name) for name in ("default", "mail")]
+    queues = [queue(name) for name in ("events", "default", "mail")]
     Worker(queues, connection=get_redis()).work(with_scheduler=True, burst=burst)
 
 

@@ -81,6 +81,8 @@ def enqueue(
 
 
 def _flush_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT was released; the jobs wait for the real commit
     pending = session.info.pop(_PENDING_KEY, [])
     for queue_name, call, options in pending:
         try:
@@ -122,15 +124,24 @@ def _app() -> Flask:
     return _worker_app
 
 
+def worker_app() -> Flask:
+    """The app a job runs in: the current one, or one built once per worker process."""
+    return _app()
+
+
+def after_fork() -> None:
+    """A forked work horse must not reuse the parent's database connections."""
+    global _forked_from
+    if _forked_from != os.getpid():
+        db.engine.dispose(close=False)
+        _forked_from = os.getpid()
+
+
 def run_job(call: dict[str, Any]) -> Any:
     """The function RQ runs: restore tenant and actor, call, commit."""
-    global _forked_from
     app = _app()
     with app.app_context():
-        if _forked_from != os.getpid():
-            # A forked work horse must not reuse the parent's database connections.
-            db.engine.dispose(close=False)
-            _forked_from = os.getpid()
+        after_fork()
         func = _resolve(call["func"])
         actor_data = call.get("actor") or {}
         actor = Actor(

@@ -2,6 +2,7 @@
 
 from twofold.auth.models import ApiToken, Invitation, Membership, SecurityEvent, User
 from twofold.entities.models import Activity, CustomField, Record, Relation
+from twofold.events.models import OutboxEvent
 from twofold.packs.models import TenantPack
 from twofold.pipelines.models import Pipeline, Stage, StageChange
 from twofold.tenancy.models import Tenant
@@ -12,6 +13,7 @@ __all__ = [
     "CustomField",
     "Invitation",
     "Membership",
+    "OutboxEvent",
     "Pipeline",
     "Record",
     "Relation",

@@ -30,8 +30,16 @@ def purge_expired_invitations() -> int:
     return result.rowcount
 
 
+def sweep_outbox() -> int:
+    """Relay events that a crash or a Redis outage left in the outbox."""
+    from twofold.events import outbox
+
+    return outbox.sweep()
+
+
 PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob(purge_expired_invitations, interval_seconds=3600),
+    PeriodicJob(sweep_outbox, interval_seconds=30),
 ]
 
 

@@ -18,6 +18,7 @@ from twofold.entities import schemas
 from twofold.entities.columns import TYPED, field_expr
 from twofold.entities.meta import EntityType
 from twofold.entities.models import Activity, Record
+from twofold.events import outbox
 from twofold.exceptions import NotFound
 from twofold.packs import registry
 from twofold.tenancy.scope import current_tenant_id
@@ -87,11 +88,36 @@ def timeline(type_name: str, record_id: uuid.UUID) -> list[Activity]:
 # --- writing ----------------------------------------------------------------------------
 
 
+# Timeline kinds and the domain events they emit.
+EVENT_KINDS = {
+    "created": "record.created",
+    "updated": "record.updated",
+    "deleted": "record.deleted",
+    "restored": "record.restored",
+    "stage": "stage.changed",
+    "related": "relation.added",
+    "unrelated": "relation.removed",
+    "merged": "record.merged",
+}
+
+
 def record_activity(record: Record, kind: str, changes: dict[str, Any] | None = None) -> Activity:
-    """Write one line on the record's timeline (and, later, the event the change emits)."""
+    """Write one line on the record's timeline and the domain events the change emits.
+
+    Both join the current transaction: the change, its history and its events are written
+    together or not at all.
+    """
     actor = current_actor()
-    activity = Activity(record_id=record.id, user_id=actor.user_id, kind=kind, changes=changes or {})
+    changes = changes or {}
+    activity = Activity(record_id=record.id, user_id=actor.user_id, kind=kind, changes=changes)
     db.session.add(activity)
+    event_kind = EVENT_KINDS.get(kind)
+    if event_kind:
+        outbox.emit(event_kind, entity_type=record.entity_type, record_id=record.id, changes=changes)
+    if kind == "updated":
+        for name, (old, new) in changes.items():
+            outbox.emit("field.changed", entity_type=record.entity_type, record_id=record.id,
+                        field=name, old=old, new=new)
     return activity
 
 
