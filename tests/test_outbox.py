@@ -48,7 +48,7 @@ def test_a_write_and_its_events_commit_together(app: Flask) -> None:
     api.patch(f"/records/person/{person['id']}", json={"age": 31})
     kinds = [e.kind for e in _events(app, acme.tenant_id) if e.record_id is not None]
     assert kinds == ["record.created", "record.updated", "field.changed"]
-    changed = [e for e in _events(app, acme.tenant_id) if e.kind == "field.changed"][0]
+    changed = next(e for e in _events(app, acme.tenant_id) if e.kind == "field.changed")
     assert changed.payload == {"field": "age", "old": 30.0, "new": 31.0}
 
     before = len(_events(app, acme.tenant_id))
