@@ -131,6 +131,11 @@ def fill_tenant(app: Flask, handle: TenantHandle, word: str, records_per_type: i
         if _api(app, handle, "GET", "/api/v1/entity-types")["data"]:
             break
         _api(app, handle, "POST", f"/api/v1/packs/{pack['name']}/enable")
+    # Integrations: a webhook subscription and an inbound form of the tenant's own.
+    _api(app, handle, "POST", "/api/v1/webhooks",
+         {"url": f"http://127.0.0.1:9/{word}", "description": f"{word} hook"})
+    first_type = _api(app, handle, "GET", "/api/v1/entity-types")["data"][0]["name"]
+    _api(app, handle, "POST", "/api/v1/inbound", {"kind": "form", "entity_type": first_type})
     for etype in _api(app, handle, "GET", "/api/v1/entity-types")["data"]:
         simple = {"text", "email", "number", "money", "bool", "date", "datetime", "url", "phone", "choice"}
         if any(f["required"] and f["type"] not in simple for f in etype["fields"]):

@@ -46,6 +46,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     scope.install()
     jobs.install()
     outbox.install()
+    from twofold.automations import engine as automation_engine
+
+    app.extensions.setdefault("twofold.event_subscribers", []).append(automation_engine.on_event)
 
     _register_blueprints(app)
     _register_plugin_blueprints(app)
@@ -118,10 +121,13 @@ def _init_redis(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from twofold import api, health, web
+    from twofold.integrations import dispatch, inbound_views
 
     app.register_blueprint(health.bp)
     api.register(app)
     web.register(app)
+    inbound_views.register(app)
+    dispatch.install(app)
 
 
 def _register_plugin_blueprints(app: Flask) -> None:

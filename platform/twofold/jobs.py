@@ -14,6 +14,7 @@ import logging
 import os
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -49,12 +50,15 @@ def enqueue(
     job_id: str | None = None,
     job_timeout: int | None = None,
     result_ttl: int | None = None,
+    delay_seconds: float | None = None,
     **kwargs: Any,
 ) -> None:
     """Queue ``func(*args, **kwargs)`` to run after the current transaction commits.
 
     ``job_timeout`` (seconds) lifts RQ's default of 180 for long jobs (an import);
-    ``result_ttl`` keeps a finished job, and so its status, readable for that long.
+    ``result_ttl`` keeps a finished job, and so its status, readable for that long;
+    ``delay_seconds`` schedules the job that much later (``Queue.enqueue_in``; a worker
+    started with the scheduler moves it to the queue when due).
     """
     tenant_id = maybe_current_tenant_id()
     actor = maybe_current_actor()
@@ -75,6 +79,8 @@ def enqueue(
         options["job_timeout"] = job_timeout
     if result_ttl is not None:
         options["result_ttl"] = result_ttl
+    if delay_seconds is not None:  # RQ's scheduler (a worker started with it) enqueues it then
+        options["delay_seconds"] = delay_seconds
     session = db.session()
     pending = session.info.setdefault(_PENDING_KEY, [])
     pending.append((queue_name, call, options))
@@ -86,7 +92,11 @@ def _flush_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING_KEY, [])
     for queue_name, call, options in pending:
         try:
-            queue(queue_name).enqueue(run_job, call, **options)
+            delay = options.pop("delay_seconds", None)
+            if delay is not None:
+                queue(queue_name).enqueue_in(timedelta(seconds=delay), run_job, call, **options)
+            else:
+                queue(queue_name).enqueue(run_job, call, **options)
         except Exception:  # Redis down: the write stands; the job is logged as lost
             log.exception("could not queue %s for tenant %s", call["func"], call["tenant_id"])
 

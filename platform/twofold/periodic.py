@@ -37,9 +37,17 @@ def sweep_outbox() -> int:
     return outbox.sweep()
 
 
+def sweep_automations() -> int:
+    """Fire "no activity for N minutes" and scheduled automation rules."""
+    from twofold.automations import engine
+
+    return engine.sweep()
+
+
 PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob(purge_expired_invitations, interval_seconds=3600),
     PeriodicJob(sweep_outbox, interval_seconds=30),
+    PeriodicJob(sweep_automations, interval_seconds=60),
 ]
 
 

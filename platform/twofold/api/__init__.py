@@ -38,7 +38,16 @@ def _authenticate() -> Any:
 
 def register(app: Any) -> None:
     # Routes attach to bp on import.
-    from twofold.api import auth_routes, entity_types, openapi, records  # noqa: F401
+    from twofold.api import (  # noqa: F401
+        auth_routes,
+        automations,
+        connectors,
+        entity_types,
+        imports,
+        openapi,
+        records,
+        webhooks,
+    )
     from twofold.extensions import csrf
 
     csrf.exempt(bp)

@@ -55,7 +55,8 @@ def bulk_create(type_name: str) -> Any:
     if not isinstance(items, list) or not items:
         raise ValidationError({"_schema": ["Send a JSON array of records."]})
     if len(items) > BULK_LIMIT:
-        raise ValidationError({"_schema": [f"At most {BULK_LIMIT} records per request; import a CSV for more."]})
+        message = f"At most {BULK_LIMIT} records per request; import a CSV for more."
+        raise ValidationError({"_schema": [message]})
     created, errors = [], {}
     for index, item in enumerate(items):
         try:

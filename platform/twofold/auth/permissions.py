@@ -34,6 +34,8 @@ PERMISSIONS: dict[str, str] = {
     "records.import": "manager",
     "records.export": "manager",
     "stages.override": "admin",
+    "automations.manage": "admin",
+    "integrations.manage": "admin",
 }
 
 

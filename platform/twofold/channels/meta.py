@@ -18,11 +18,21 @@ class ChannelSpec:
 
 @dataclass(frozen=True)
 class IntegrationSpec:
-    """An outside system (ERP, accounting, ad cabinet) with its settings' field types."""
+    """An outside system (ERP, accounting, ad cabinet) a tenant connects to.
+
+    ``settings_schema`` (a marshmallow ``Schema`` class) validates the tenant's settings; the
+    fields named in ``secret_fields`` are stored encrypted and never shown again.
+    ``test_connection(settings)`` returns a short human message or raises; ``sync_jobs``
+    are functions ``job(settings) -> object`` run as tenant jobs on demand or on a schedule.
+    """
 
     name: str
     label: str
     settings: dict[str, str] = field(default_factory=dict)
+    settings_schema: type | None = None
+    secret_fields: tuple[str, ...] = ()
+    test_connection: Callable[[dict[str, Any]], str] | None = None
+    sync_jobs: tuple[Callable[[dict[str, Any]], Any], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -34,11 +34,12 @@ import io
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from flask import current_app
+from flask import current_app, has_request_context
 from rq import get_current_job
 
 from twofold import jobs
@@ -63,10 +64,12 @@ JOB_TIMEOUT = 6 * 3600
 DUPLICATE_MODES = ("skip", "update")
 
 # Columns an export writes that are not fields: read back as stage / owner, or ignored.
-STAGE, OWNER = "stage", "owner"
+STAGE, STAGE_REASON, OWNER = "stage", "stage_reason", "owner"
 READ_ONLY = ("id", "type", "title", "created_at", "updated_at", "deleted_at", "pipeline_id", "stage_id")
+READ_ONLY_KEYS = {column.replace("_", " ") for column in READ_ONLY}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ESCAPED_TYPES = {"text", "choice", "email", "url"}
+NOT_UTF8 = "The file is not UTF-8 text; save it as 'CSV UTF-8'."
 
 
 class ImportAborted(Exception):
@@ -97,12 +100,12 @@ def _save(source: IO[bytes], path: Path, max_bytes: int) -> None:
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError:
-                raise ValidationError({"file": ["The file is not UTF-8 text; save it as 'CSV UTF-8'."]}) from None
+                raise ValidationError({"file": [NOT_UTF8]}) from None
             out.write(chunk)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            raise ValidationError({"file": ["The file is not UTF-8 text; save it as 'CSV UTF-8'."]}) from None
+            raise ValidationError({"file": [NOT_UTF8]}) from None
     if size == 0:
         raise ValidationError({"file": ["The file is empty."]})
 
@@ -148,11 +151,12 @@ def _rows(path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, str] | cs
 class Plan:
     """Which column feeds which field, and what the import leaves out."""
 
-    columns: dict[str, str]  # header -> field name, or STAGE / OWNER / "owner_id"
-    ignored: list[str] = field(default_factory=list)
+    columns: dict[str, str]  # header -> field name, or STAGE / STAGE_REASON / OWNER / "owner_id"
+    ignored: list[str] = field(default_factory=list)  # unknown columns: their cells are not imported
+    read_only: list[str] = field(default_factory=list)  # an export's id and timestamps: set by the import
 
     def as_dict(self) -> dict[str, Any]:
-        return {"columns": self.columns, "ignored_columns": self.ignored}
+        return {"columns": self.columns, "ignored_columns": self.ignored, "read_only_columns": self.read_only}
 
 
 def _key(text: str) -> str:
@@ -167,15 +171,17 @@ def plan_columns(etype: EntityType, header: list[str] | None) -> Plan:
         names[_key(f.display_label)] = f.name
     for f in etype.fields:
         names[_key(f.name)] = f.name
-    names.update({STAGE: STAGE, OWNER: OWNER, "owner email": OWNER, "owner id": "owner_id"})
+    names.update({STAGE: STAGE, "stage reason": STAGE_REASON, OWNER: OWNER, "owner email": OWNER,
+                  "owner id": "owner_id"})
     columns: dict[str, str] = {}
     ignored: list[str] = []
+    read_only: list[str] = []
     taken: dict[str, str] = {}
     errors: list[str] = []
     for column in header:
         target = names.get(_key(column or ""))
         if target is None:
-            ignored.append(column)
+            (read_only if _key(column or "") in READ_ONLY_KEYS else ignored).append(column)
             continue
         if target in taken:
             errors.append(f"Columns {taken[target]!r} and {column!r} both fill {target!r}.")
@@ -184,20 +190,27 @@ def plan_columns(etype: EntityType, header: list[str] | None) -> Plan:
         columns[column] = target
     if OWNER in taken and "owner_id" in taken:
         errors.append("Give the owner once: an 'owner' (email) or an 'owner_id' column.")
-    fields_given = set(taken) - {STAGE, OWNER, "owner_id"}
+    fields_given = set(taken) - {STAGE, STAGE_REASON, OWNER, "owner_id"}
     if not fields_given and not errors:
-        errors.append(f"No column matches a field of {etype.plural.lower()}: name columns after fields or their labels.")
-    missing = [f.display_label for f in etype.fields if f.required and f.default is None and f.name not in taken]
+        errors.append(
+            f"No column matches a field of {etype.plural.lower()}: name columns after fields or their labels."
+        )
+    missing = [
+        f.display_label for f in etype.fields if f.required and f.default is None and f.name not in taken
+    ]
     if missing:
         errors.append(f"Required fields have no column: {', '.join(missing)}.")
     if errors:
         raise ValidationError({"file": errors})
-    return Plan(columns, ignored)
+    return Plan(columns, ignored, read_only)
 
 
 def _read_plan(etype: EntityType, path: Path, delimiter: str) -> Plan:
     with _open(path) as handle:
-        header = next(csv.reader(handle, delimiter=delimiter), None)
+        try:
+            header = next(csv.reader(handle, delimiter=delimiter), None)
+        except csv.Error as exc:
+            raise ValidationError({"file": [f"The header row is not readable as CSV: {exc}."]}) from None
     return plan_columns(etype, header)
 
 
@@ -253,6 +266,14 @@ class _Progress:
         return dict(self.__dict__)
 
 
+@dataclass
+class _RowValues:
+    data: dict[str, Any] = field(default_factory=dict)
+    stage: str | None = None
+    reason: str | None = None  # why the record is on its stage (a lost deal's reason)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
 class _Cells:
     """Turns a row's cells into the values the service takes."""
 
@@ -261,16 +282,17 @@ class _Cells:
         self.plan = plan
         self._owners: dict[str, uuid.UUID | None] = {}
 
-    def values(self, row: dict[str, str]) -> tuple[dict[str, Any], str | None, dict[str, list[str]]]:
-        data: dict[str, Any] = {}
-        stage: str | None = None
-        errors: dict[str, list[str]] = {}
+    def values(self, row: dict[str, str]) -> _RowValues:
+        out = _RowValues()
+        data, errors = out.data, out.errors
         for column, target in self.plan.columns.items():
             raw = row.get(column)
             if raw is None or not raw.strip():
                 continue
             if target == STAGE:
-                stage = raw.strip()
+                out.stage = raw.strip()
+            elif target == STAGE_REASON:
+                out.reason = raw.strip()
             elif target == OWNER:
                 owner = self._owner(raw.strip())
                 if owner is None:
@@ -283,13 +305,15 @@ class _Cells:
                 f = self.etype.field(target)
                 assert f is not None
                 data[target] = _from_cell(f, raw)
-        return data, stage, errors
+        return out
 
     def _owner(self, email: str) -> uuid.UUID | None:
         key = email.lower()
         if key not in self._owners:
             self._owners[key] = db.session.scalar(
-                db.select(Membership.user_id).join(User, User.id == Membership.user_id).where(User.email == key)
+                db.select(Membership.user_id)
+                .join(User, User.id == Membership.user_id)
+                .where(User.email == key)
             )
         return self._owners[key]
 
@@ -303,7 +327,7 @@ def _from_cell(f: Field, raw: str) -> Any:
             except ValueError:
                 pass
         return [part.strip() for part in text.split(";") if part.strip()]
-    if f.type in ESCAPED_TYPES and raw.startswith("'") and raw[1:2] in FORMULA_STARTS and raw[1:2]:
+    if f.type in ESCAPED_TYPES and raw.startswith("'") and raw[1:2] and raw[1:2] in FORMULA_STARTS:
         return raw[1:]
     return raw if f.type == "text" else raw.strip()
 
@@ -323,7 +347,7 @@ def _duplicate(etype: EntityType, data: dict[str, Any]) -> tuple[str, Any] | Non
     return None
 
 
-def _move(type_name: str, record_id: uuid.UUID, stage: str) -> None:
+def _move(type_name: str, record_id: uuid.UUID, stage: str, reason: str | None) -> None:
     """Put the record on the stage a cell names (key, id or name), through the one service."""
     from twofold.pipelines import service as pipelines  # pipelines build on entities
 
@@ -340,17 +364,20 @@ def _move(type_name: str, record_id: uuid.UUID, stage: str) -> None:
     if target.id == record.stage_id:
         return
     try:
-        pipelines.move(type_name, record_id, target.id)
+        pipelines.move(type_name, record_id, target.id, reason=reason)
     except pipelines.MoveRefused as exc:
         raise ValidationError({STAGE: [u.message for u in exc.unmet]}) from None
 
 
-def _import_row(type_name: str, etype: EntityType, cells: _Cells, row: dict[str, str],
+def _import_row(type_name: str, etype: EntityType, cells: _Cells, row: dict[Any, Any],
                 on_duplicate: str) -> tuple[str, dict[str, Any]]:
     """Import one row inside a savepoint: ``(outcome, report detail)``."""
-    data, stage, errors = cells.values(row)
-    if errors:
-        return "failed", {"errors": errors}
+    if None in row:  # DictReader keeps cells beyond the header under None
+        return "failed", {"errors": {"_row": ["The row has more cells than the header has columns."]}}
+    given = cells.values(row)
+    data = given.data
+    if given.errors:
+        return "failed", {"errors": given.errors}
     try:
         with db.session.begin_nested():
             duplicate = _duplicate(etype, data)
@@ -358,14 +385,15 @@ def _import_row(type_name: str, etype: EntityType, cells: _Cells, row: dict[str,
                 name, existing = duplicate
                 detail = {"duplicate_of": str(existing.id), "field": name}
                 if on_duplicate == "skip":
-                    return "duplicates", detail
+                    return "duplicates", {**detail, "action": "skipped"}
+                detail["action"] = "updated"
                 record = records.update(type_name, existing.id, data)
                 outcome = "updated"
             else:
                 record = records.create(type_name, data)
                 outcome, detail = "created", {}
-            if stage:
-                _move(type_name, record.id, stage)
+            if given.stage:
+                _move(type_name, record.id, given.stage, given.reason)
             return outcome, detail
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_row": exc.messages}
@@ -391,7 +419,7 @@ def run_import(type_name: str, job_id: str, total: int, on_duplicate: str = "ski
         _save_meta(job, progress, error=" ".join(exc.messages.get("file", [])))
         raise ImportAborted(f"the header of import {job_id} no longer matches {type_name}") from None
 
-    with report_path.open("ab") as report:
+    with _registry_kept(), report_path.open("ab") as report:
         report.truncate(progress.report_bytes)
         pending: list[dict[str, Any]] = []
         _save_meta(job, progress)
@@ -411,6 +439,23 @@ def run_import(type_name: str, job_id: str, total: int, on_duplicate: str = "ski
         _commit(job, progress, progress.checkpoint, report, pending, last=True)
     path.unlink(missing_ok=True)
     return {k: v for k, v in progress.as_meta().items() if k not in ("checkpoint", "report_bytes")}
+
+
+@contextmanager
+def _registry_kept() -> Iterator[None]:
+    """Keep one tenant registry for the whole job.
+
+    ``packs.registry.current()`` caches on ``g`` only inside a request; outside one it is
+    rebuilt (queries and every plugin's hooks) on each lookup, which ``create`` and
+    ``move`` do several times per row: a third of an import's time. A request context of
+    the job's own (same app context, so same ``g``; no request hooks run) makes the cache
+    apply. Remove once the registry caches per app context.
+    """
+    if has_request_context():
+        yield
+        return
+    with current_app.test_request_context("/", environ_base={"REMOTE_ADDR": ""}):
+        yield
 
 
 def _commit(job: Any, progress: _Progress, number: int, report: IO[bytes], pending: list[dict[str, Any]],
@@ -461,7 +506,8 @@ def report_csv(job_id: str) -> Iterator[str]:
             writer.writerow(["row", "field", "message"])
             for item in read_report(job_id):
                 if "duplicate_of" in item:
-                    writer.writerow([item["row"], item["field"], f"Duplicate of {item['duplicate_of']}; skipped."])
+                    message = f"Same {item['field']} as record {item['duplicate_of']}; {item['action']}."
+                    writer.writerow([item["row"], item["field"], message])
                 for name, messages in item.get("errors", {}).items():
                     for message in _flatten(messages):
                         writer.writerow([item["row"], name, message])
@@ -523,10 +569,10 @@ class _Names:
 
 
 def export_header(etype: EntityType) -> list[str]:
-    return ["id", *(f.name for f in etype.fields), STAGE, OWNER, "created_at", "updated_at"]
+    return ["id", *(f.name for f in etype.fields), STAGE, STAGE_REASON, OWNER, "created_at", "updated_at"]
 
 
-def export_csv(type_name: str, *, params: dict[str, str] | None = None, q: str = "", sort: str = "-id",
+def export_csv(type_name: str, *, params: dict[str, str] | None = None, q: str = "", sort: str = "id",
                trash: bool = False) -> Iterator[str]:
     """CSV text of every record the list API would list, one page at a time.
 
@@ -548,24 +594,46 @@ def export_csv(type_name: str, *, params: dict[str, str] | None = None, q: str =
             writer.writerow(export_header(etype))
             page: query.Page | None = first
             while page is not None:
+                reasons = _stage_reasons(page.records)
                 for record in page.records:
-                    writer.writerow(_export_row(etype, record, names))
+                    writer.writerow(_export_row(etype, record, names, reasons.get(record.id, "")))
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
+                # The session holds unchanged records weakly: a page leaves memory with
+                # the next (tests/test_csv_memory.py).
                 cursor = page.next_cursor
-                db.session.expunge_all()
                 page = query.list_records(type_name, cursor=cursor, **options) if cursor else None
 
     return pages()
 
 
-def _export_row(etype: EntityType, record: Any, names: _Names) -> list[str]:
+def _stage_reasons(page: list[Any]) -> dict[uuid.UUID, str]:
+    """Why each record of the page is on its stage: the reason of the move that put it there."""
+    from twofold.pipelines.models import StageChange
+
+    on_stage = {r.id: r.stage_id for r in page if r.stage_id is not None}
+    if not on_stage:
+        return {}
+    moves = db.session.execute(
+        db.select(StageChange.record_id, StageChange.to_stage_id, StageChange.reason)
+        .where(StageChange.record_id.in_(list(on_stage)))
+        .order_by(StageChange.at, StageChange.id)
+    )
+    reasons: dict[uuid.UUID, str] = {}
+    for record_id, to_stage_id, reason in moves:
+        if to_stage_id == on_stage[record_id]:
+            reasons[record_id] = reason or ""
+    return reasons
+
+
+def _export_row(etype: EntityType, record: Any, names: _Names, reason: str) -> list[str]:
     values = records.values(etype, record)
     return [
         str(record.id),
         *(_to_cell(f, values.get(f.name)) for f in etype.fields),
         names.stage(record.stage_id),
+        reason,
         names.email(record.owner_id),
         record.created_at.isoformat(),
         record.updated_at.isoformat(),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import Select, and_, bindparam, literal, or_, tuple_, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from twofold.auth.permissions import require
@@ -155,16 +155,32 @@ def _decode_cursor(cursor: str, column: _Column, name: str) -> tuple[Any, uuid.U
     return _parse(column, str(raw_value), name) if column.field is None else raw_value, record_id
 
 
-def _after(column: _Column, descending: bool, value: Any, record_id: uuid.UUID) -> ColumnElement:
-    expr = column.expr
+def _beyond(expr: Any, descending: bool, value: Any, record_id: uuid.UUID, dialect: str) -> ColumnElement:
+    """Rows after ``(value, record_id)`` in ``(expr, id)`` order, among non-null values.
+
+    Spelled so that each database seeks its index to the cursor instead of walking the
+    index from the first row (which made page 1,000 cost five hundred times page 1,
+    benchmarks/list_api.py):
+
+    - PostgreSQL: a row comparison ``(expr, id) < (value, id)``. It bounds the index scan
+      and is estimated from ``expr``'s statistics. The same condition spelled with OR is
+      estimated at a handful of rows once a filter on the JSON document (which has no
+      statistics) joins it, and the planner then reads the whole rest of the range
+      through a bitmap and sorts it: 30-70 ms at page 1,000 instead of 0.3.
+    - SQLite: ``expr <= value AND (expr < value OR (expr = value AND id < id))``. SQLite
+      seeks with the first term; it does not seek with a row comparison whose second
+      column is not in the index.
+    """
     id_beyond = (Record.id < record_id) if descending else (Record.id > record_id)
-    # Nulls come last in both directions.
-    if value is None:
-        return and_(expr.is_(None), id_beyond)
-    beyond = (expr < value) if descending else (expr > value)
-    if not column.nullable:
-        return or_(beyond, and_(expr == value, id_beyond))
-    return or_(and_(expr.is_not(None), or_(beyond, and_(expr == value, id_beyond))), expr.is_(None))
+    if expr is Record.id:
+        return id_beyond
+    if dialect == "postgresql":
+        pair = tuple_(expr, Record.id)
+        bound = tuple_(literal(value, expr.type), literal(record_id, Record.id.type))
+        return (pair < bound) if descending else (pair > bound)
+    reach = (expr <= value) if descending else (expr >= value)
+    strictly = (expr < value) if descending else (expr > value)
+    return and_(reach, or_(strictly, and_(expr == value, id_beyond)))
 
 
 def list_records(
@@ -185,26 +201,79 @@ def list_records(
     descending = sort.startswith("-")
     sort_name = sort.lstrip("-") or "id"
     column = _column(etype, sort_name, dialect)
-    query = db.select(Record, column.expr.label("sort_value")).where(
-        Record.entity_type == etype.name,
+    where = [
+        # Inline, not a bound parameter: the expression indexes of declared-indexed
+        # fields are partial (``WHERE entity_type = 'deal'``) and a planner can only use
+        # them when the query names the same constant (SQLite never matches a parameter).
+        Record.entity_type == bindparam("entity_type", etype.name, literal_execute=True),
         Record.merged_into.is_(None),
         Record.deleted_at.is_not(None) if trash else Record.deleted_at.is_(None),
         *filters(etype, params or {}, dialect),
         *_search(q),
-    )
-    if cursor:
-        value, record_id = _decode_cursor(cursor, column, sort_name)
-        query = query.where(_after(column, descending, value, record_id))
-    order = [column.expr.desc() if descending else column.expr.asc()]
+    ]
+    after = _decode_cursor(cursor, column, sort_name) if cursor else None
     if column.nullable:
-        order.insert(0, column.expr.is_(None))
-    if sort_name != "id":
-        order.append(Record.id.desc() if descending else Record.id.asc())
-    rows = db.session.execute(query.order_by(*order).limit(limit + 1)).all()
+        statement = _with_nulls_last(column.expr, descending, where, after, limit, dialect)
+    else:
+        statement = _sorted(column.expr, descending, where, after, limit, dialect)
+    rows = db.session.execute(statement).all()
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1].sort_value, rows[-1][0].id) if more else None
     return Page([row[0] for row in rows], next_cursor)
+
+
+def _order(expr: Any, descending: bool) -> list[ColumnElement]:
+    order = [expr.desc() if descending else expr.asc()]
+    if expr is not Record.id:
+        order.append(Record.id.desc() if descending else Record.id.asc())
+    return order
+
+
+def _sorted(expr: Any, descending: bool, where: list[ColumnElement], after: tuple[Any, uuid.UUID] | None,
+            limit: int, dialect: str) -> Select:
+    if after is not None:
+        where = [*where, _beyond(expr, descending, *after, dialect)]
+    statement = db.select(Record, expr.label("sort_value")).where(*where)
+    return statement.order_by(*_order(expr, descending)).limit(limit + 1)
+
+
+def _with_nulls_last(expr: Any, descending: bool, where: list[ColumnElement],
+                     after: tuple[Any, uuid.UUID] | None, limit: int, dialect: str) -> Select:
+    """Records with a value in ``(expr, id)`` order, then those without one by id.
+
+    Each part is its own index-ordered range (``ORDER BY expr IS NULL, expr`` would make
+    the database sort every matching row for each page): each picks the ids of at most a
+    page, one statement joins the two and loads those records, so a page is still one
+    query. A cursor with no value is already among the nulls.
+    """
+    id_order = Record.id.desc() if descending else Record.id.asc()
+    nulls_where = [*where, expr.is_(None)]
+    if after is not None and after[0] is None:
+        nulls_where.append((Record.id < after[1]) if descending else (Record.id > after[1]))
+    nulls = (
+        db.select(Record.id, expr.label("sort_value"), literal(1).label("nulls_part"))
+        .where(*nulls_where).order_by(id_order).limit(limit + 1)
+    )
+    parts = [nulls]
+    if after is None or after[0] is not None:
+        value_where = [*where, expr.is_not(None)]
+        if after is not None:
+            value_where.append(_beyond(expr, descending, *after, dialect))
+        values = (
+            db.select(Record.id, expr.label("sort_value"), literal(0).label("nulls_part"))
+            .where(*value_where).order_by(*_order(expr, descending)).limit(limit + 1)
+        )
+        parts.insert(0, values)
+    # SQLite takes ORDER BY and LIMIT in a compound's members only inside a subquery.
+    page = union_all(*(db.select(part.subquery()) for part in parts)).subquery("page")
+    sort_value = page.c.sort_value.desc() if descending else page.c.sort_value.asc()
+    return (
+        db.select(Record, page.c.sort_value)
+        .join(page, Record.id == page.c.id)
+        .order_by(page.c.nulls_part, sort_value, page.c.id.desc() if descending else page.c.id.asc())
+        .limit(limit + 1)
+    )
 
 
 __all__ = ["Page", "encode_cursor", "list_records"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +30,9 @@ EVENTS_QUEUE = "events"
 # The sweep leaves fresh events to the after-commit relay.
 SWEEP_GRACE = timedelta(seconds=30)
 SWEEP_BATCH = 1000
+# Extra payload for the events emitted in this context: the rule engine marks what its
+# actions cause ({"automation": {"rule": ..., "depth": n}}) so that rules cannot loop.
+CAUSE: ContextVar[dict[str, Any] | None] = ContextVar("twofold_event_cause", default=None)
 
 
 def emit(
@@ -36,6 +40,9 @@ def emit(
 ) -> OutboxEvent:
     """Add an event to the current transaction; it exists only if the change commits."""
     actor = maybe_current_actor()
+    cause = CAUSE.get()
+    if cause:
+        payload = {**payload, **cause}
     event = OutboxEvent(
         kind=kind,
         entity_type=entity_type,

@@ -68,6 +68,21 @@ def twofold_automation_actions() -> list[sdk.ActionSpec]:
 
 
 @hookimpl
+def twofold_rule_templates() -> list[sdk.RuleTemplate]:
+    # Switched on for a company when it enables the pack; admins may edit or disable it.
+    return [
+        sdk.RuleTemplate(
+            key="example.escalate_quiet",
+            name="Escalate tickets left quiet for a day",
+            trigger="no_activity:1440",
+            entity_type="ticket",
+            conditions=({"field": "priority", "op": "in", "value": ["low", "normal"]},),
+            actions=({"type": "example.escalate", "params": {}},),
+        ),
+    ]
+
+
+@hookimpl
 def twofold_metrics() -> list[sdk.MetricSpec]:
     return [
         sdk.MetricSpec("example.open_tickets", "Open tickets by priority", "ticket",

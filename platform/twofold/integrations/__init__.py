@@ -1,0 +1,1 @@
+"""Integrations: outbound webhooks, inbound forms and hooks, and the connector registry."""

@@ -1,0 +1,99 @@
+"""The connector registry: integrations plugins offer, and each tenant's settings for them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from marshmallow import Schema
+from marshmallow import ValidationError as MarshmallowError
+
+from twofold.auth.permissions import require
+from twofold.channels.meta import IntegrationSpec
+from twofold.db import db, utcnow
+from twofold.exceptions import NotFound
+from twofold.integrations import secrets_box
+from twofold.integrations.models import ConnectorSettings
+from twofold.packs.service import enabled_packs
+from twofold.validation import ValidationError
+
+MASK = "••••"
+
+
+def available() -> dict[str, IntegrationSpec]:
+    """Integrations of the core and of the packs this tenant has enabled."""
+    registry = current_app.extensions["twofold.plugins"]
+    found, _failures = registry.collect_safely("twofold_integrations", enabled_packs())
+    return {c.value.name: c.value for c in found}
+
+
+def spec(name: str) -> IntegrationSpec:
+    found = available().get(name)
+    if found is None:
+        raise NotFound("integration")
+    return found
+
+
+def _row(name: str) -> ConnectorSettings | None:
+    return db.session.scalar(db.select(ConnectorSettings).where(ConnectorSettings.connector == name))
+
+
+def settings_of(name: str) -> dict[str, Any]:
+    """The full settings, secrets decrypted: for jobs and tests of the connection only."""
+    row = _row(name)
+    if row is None:
+        return {}
+    return {**row.settings, **secrets_box.unseal(row.secrets)}
+
+
+def save(name: str, data: Any) -> ConnectorSettings:
+    """Validate and store; a secret left out (or sent as the mask) keeps its stored value."""
+    require("integrations.manage")
+    integration = spec(name)
+    if not isinstance(data, dict):
+        raise ValidationError({"_schema": ["Send a JSON object."]})
+    row = _row(name)
+    kept = secrets_box.unseal(row.secrets) if row else {}
+    merged = dict(data)
+    for key in integration.secret_fields:
+        if merged.get(key) in (None, MASK) and key in kept:
+            merged[key] = kept[key]
+    schema: Schema = integration.settings_schema() if integration.settings_schema else None
+    try:
+        clean = schema.load(merged) if schema else merged
+    except MarshmallowError as exc:
+        raise ValidationError(exc.messages) from None
+    secret = {k: v for k, v in clean.items() if k in integration.secret_fields}
+    plain = {k: v for k, v in clean.items() if k not in integration.secret_fields}
+    if row is None:
+        row = ConnectorSettings(connector=name)
+        db.session.add(row)
+    row.settings, row.secrets, row.updated_at = plain, secrets_box.seal(secret), utcnow()
+    return row
+
+
+def to_json(name: str) -> dict[str, Any]:
+    require("integrations.manage")
+    integration = spec(name)
+    row = _row(name)
+    stored = secrets_box.unseal(row.secrets) if row else {}
+    return {
+        "name": integration.name,
+        "label": integration.label,
+        "configured": row is not None,
+        "settings": dict(row.settings) if row else {},
+        "secrets": {k: {"set": k in stored, "value": MASK if k in stored else None}
+                    for k in integration.secret_fields},
+        "can_test": integration.test_connection is not None,
+    }
+
+
+def test_connection(name: str) -> dict[str, Any]:
+    require("integrations.manage")
+    integration = spec(name)
+    if integration.test_connection is None:
+        raise ValidationError({"_schema": ["This integration has no connection test."]})
+    try:
+        return {"ok": True, "message": str(integration.test_connection(settings_of(name)))}
+    except Exception as exc:  # the plugin's answer, shown to the admin; never a 500
+        return {"ok": False, "message": f"{type(exc).__name__}: {exc}"[:500]}
