@@ -19,7 +19,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
-from benchmarks.list_api import _bulk_tickets
+from benchmarks.list_api import bulk_tickets
 from tests.support.factories import TenantHandle, signup
 from twofold.entities import csv_io
 
@@ -44,8 +44,8 @@ def test_export_memory_does_not_grow_with_the_rows(app: Flask, monkeypatch: pyte
     monkeypatch.setattr(csv_io, "EXPORT_PAGE", 100)
     small, large = _example_tenant(app, "small"), _example_tenant(app, "large")
     with app.app_context():
-        _bulk_tickets(small.tenant_id, small.user_id, 300, seed=1)
-        _bulk_tickets(large.tenant_id, large.user_id, 3000, seed=2)
+        bulk_tickets(small.tenant_id, small.user_id, 300, seed=1)
+        bulk_tickets(large.tenant_id, large.user_id, 3000, seed=2)
     client = app.test_client()
 
     def export(tenant: TenantHandle, rows: int) -> Callable[[], None]:

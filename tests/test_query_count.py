@@ -59,3 +59,30 @@ def test_a_list_request_runs_as_many_queries_for_200_rows_as_for_10(app: Flask) 
         assert cursor
         later = statements_for(f"{base}&limit=200&cursor={cursor}", rows - 200)
         assert len(later) == len(large)
+
+
+def test_walking_the_pages_reads_every_record_once_with_empty_values_last(app: Flask) -> None:
+    """The pages of a sort on a field some records leave empty: values first, in order,
+    then the empty ones by id, in both directions, one query per page across the seam."""
+    acme = crm_tenant(app, "acme")
+    api = Api(app, acme)
+    Api(app, crm_tenant(app, "globex")).create("person", first_name="Foreign", age=1)
+    people = [{"first_name": f"P{n}", "age": [None, 2, None, 0, None, 1, None][n]} for n in range(7)]
+    assert api.post("/records/person/bulk", json=people).status_code == 201
+    ids = {p["first_name"]: p["id"] for p in api.get("/records/person?limit=100").get_json()["data"]}
+    by_id = sorted(["P0", "P2", "P4", "P6"], key=lambda name: ids[name])
+
+    for sort, expected in (("age", ["P3", "P5", "P1", *by_id]), ("-age", ["P1", "P5", "P3", *by_id[::-1]]),
+                           ("last_name", sorted(ids, key=lambda name: ids[name]))):
+        walked, cursor, per_page = [], None, []
+        while True:
+            path = f"/records/person?sort={sort}&limit=2" + (f"&cursor={cursor}" if cursor else "")
+            with counting(app) as statements:
+                body = api.get(path)
+            per_page.append(sum("FROM records" in s for s in statements))
+            walked += [r["first_name"] for r in body.get_json()["data"]]
+            cursor = body.get_json()["next_cursor"]
+            if not cursor:
+                break
+        assert walked == expected, sort
+        assert per_page == [1] * 4, sort
