@@ -412,3 +412,53 @@ def test_rules_chain_but_do_not_loop(app: Flask) -> None:
     assert len(runs(api, looping)) == 1
     assert len(runs(api, first)) == 1 and len(runs(api, second)) == 1
     assert record(api, "person", person["id"])["tags"] == ["new"]
+
+
+# --- create_task --------------------------------------------------------------------------
+
+
+def test_create_task_makes_one_task_even_when_the_job_runs_twice(app: Flask) -> None:
+    acme = tenant(app, "acme")
+    api = Api(app, acme)
+    rule = add_rule(api, **on_created("person", [{"type": "create_task", "params": {
+        "title": "Call {first_name} {missing}", "due_in_minutes": 60}}]))
+    person = api.create("person", first_name="Anna")
+    drain(app)
+
+    def tasks() -> list[Record]:
+        with app.app_context(), tenant_scope(acme.tenant_id):
+            return list(db.session.scalars(db.select(Record).where(Record.entity_type == "task")))
+
+    (task,) = tasks()
+    assert task.title == "Call Anna"
+    assert task.data["related_type"] == "person" and task.data["related_id"] == person["id"]
+    assert task.data["assignee"] == str(acme.user_id)  # the record's owner
+    assert task.data["done"] is False and task.data["due"]
+
+    # The same job runs again (a retry after a lost acknowledgement): the action's row,
+    # committed with the task, makes it skip.
+    (run,) = runs(api, rule)
+    with app.app_context(), tenant_scope(acme.tenant_id):
+        engine._queue(uuid.UUID(run["id"]), 0)
+        db.session.commit()
+    drain(app)
+    assert len(tasks()) == 1
+    (run,) = runs(api, rule)
+    assert [(a["type"], a["status"]) for a in run["actions"]] == [("create_task", "ok")]
+
+
+def test_create_task_assigns_a_given_user_and_refuses_an_unknown_one(app: Flask) -> None:
+    acme = tenant(app, "acme")
+    api = Api(app, acme)
+    add_rule(api, **on_created("person", [{"type": "create_task", "params": {
+        "title": "Welcome", "assignee": str(acme.user_id)}}]))
+    bad = add_rule(api, **on_created("person", [{"type": "create_task", "params": {
+        "title": "Lost", "assignee": str(uuid.uuid4())}}]))
+    api.create("person", first_name="Ben")
+    drain(app)
+    with app.app_context(), tenant_scope(acme.tenant_id):
+        titles = [r.title for r in db.session.scalars(db.select(Record).where(Record.entity_type == "task"))]
+    assert titles == ["Welcome"]
+    (run,) = runs(api, bad)
+    assert run["status"] == "failed"
+    assert "no such user" in run["actions"][0]["error"]

@@ -128,14 +128,20 @@ def fill_tenant(app: Flask, handle: TenantHandle, word: str, records_per_type: i
     """Enable packs until there are entity types (one pack is enough to reach every record
     route; more would only make the walk longer), then create records, through the API."""
     for pack in _api(app, handle, "GET", "/api/v1/packs")["data"]:
-        if _api(app, handle, "GET", "/api/v1/entity-types")["data"]:
+        # The core's own types (a task) are always there: wait for a pack's.
+        if any(t["pack"] != "core" for t in _api(app, handle, "GET", "/api/v1/entity-types")["data"]):
             break
         _api(app, handle, "POST", f"/api/v1/packs/{pack['name']}/enable")
     # Integrations: a webhook subscription and an inbound form of the tenant's own.
     _api(app, handle, "POST", "/api/v1/webhooks",
          {"url": f"http://127.0.0.1:9/{word}", "description": f"{word} hook"})
-    first_type = _api(app, handle, "GET", "/api/v1/entity-types")["data"][0]["name"]
+    first_type = next(t["name"] for t in _api(app, handle, "GET", "/api/v1/entity-types")["data"]
+                      if t["pack"] != "core")
     _api(app, handle, "POST", "/api/v1/inbound", {"kind": "form", "entity_type": first_type})
+    # An automation rule of the tenant's own (its pages and run log take its id).
+    _api(app, handle, "POST", "/api/v1/automations/rules",
+         {"name": f"{word} rule", "entity_type": first_type,
+          "trigger": {"type": "event", "event": "record.created"}, "actions": [{"type": "set_field"}]})
     for etype in _api(app, handle, "GET", "/api/v1/entity-types")["data"]:
         simple = {"text", "email", "number", "money", "bool", "date", "datetime", "url", "phone", "choice"}
         if any(f["required"] and f["type"] not in simple for f in etype["fields"]):

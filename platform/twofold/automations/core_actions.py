@@ -207,3 +207,50 @@ def send_message(rule: Rule, run: RuleRun, params: dict[str, Any], key: str) -> 
 
 def user_exists(user_id: uuid.UUID) -> bool:
     return db.session.get(User, user_id) is not None
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+@core("create_task")
+def create_task(rule: Rule, run: RuleRun, params: dict[str, Any], key: str) -> str:
+    """A task following up the triggering record.
+
+    ``title`` is a template with ``{field}`` placeholders from the record; ``due_in_minutes``
+    sets the due time; ``assignee`` is a user id, else the record's owner. Committed with
+    the action's run row, so a re-run of the job does not create a second task.
+    """
+    import datetime as dt
+
+    from twofold.entities import service as records
+
+    values = record_values(run.entity_type, run.record_id) or {}
+    template = str(params.get("title") or "Follow up")
+    try:
+        title = template.format_map(_Blank({k: "" if v is None else v for k, v in values.items()}))
+    except (ValueError, IndexError, AttributeError) as exc:
+        raise ActionFailed(f"bad title template: {exc}") from exc
+    title = " ".join(title.split()) or "Follow up"
+    data: dict[str, Any] = {"subject": title, "done": False}
+    if params.get("due_in_minutes") not in (None, ""):
+        try:
+            minutes = int(params["due_in_minutes"])
+        except (TypeError, ValueError) as exc:
+            raise ActionFailed("due_in_minutes must be a number") from exc
+        data["due"] = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)).isoformat()
+    assignee = params.get("assignee") or values.get("owner_id")
+    if assignee:
+        try:
+            assignee_id = uuid.UUID(str(assignee))
+        except ValueError as exc:
+            raise ActionFailed(f"no such user: {assignee}") from exc
+        if not user_exists(assignee_id):
+            raise ActionFailed(f"no such user: {assignee}")
+        data["assignee"] = str(assignee_id)
+    if run.record_id is not None:
+        data["related_type"] = run.entity_type
+        data["related_id"] = str(run.record_id)
+    task = records.create("task", data)
+    return f"task {task.id}"

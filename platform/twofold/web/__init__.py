@@ -9,6 +9,7 @@ def register(app: Flask) -> None:
     from twofold.web import (
         api_docs_views,
         auth_views,
+        automations_views,
         board_views,
         fields_views,
         filters,
@@ -31,5 +32,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(fields_views.bp)
     app.register_blueprint(pipelines_views.bp)
     app.register_blueprint(api_docs_views.bp)
+    app.register_blueprint(automations_views.bp)
     app.context_processor(nav.context)
     filters.register(app)

@@ -95,3 +95,23 @@
     if (window.htmx) window.htmx.onLoad(init);
   });
 })();
+
+/* Automation rule builder: add and remove condition and action rows from a <template>. */
+(function () {
+  document.addEventListener("click", function (event) {
+    var add = event.target.closest ? event.target.closest("[data-auto-add]") : null;
+    if (add) {
+      var name = add.getAttribute("data-auto-add");
+      var form = add.closest("form");
+      var tpl = form.querySelector('template[data-auto-template="' + name + '"]');
+      var rows = form.querySelector('[data-auto-rows="' + name + '"]');
+      if (tpl && rows) rows.appendChild(tpl.content.cloneNode(true));
+      return;
+    }
+    var remove = event.target.closest ? event.target.closest("[data-auto-remove]") : null;
+    if (remove) {
+      var row = remove.closest("[data-auto-row]");
+      if (row) row.remove();
+    }
+  });
+})();
