@@ -25,7 +25,7 @@ def run_offline() -> None:
 
 
 def run_online() -> None:
-    def skip_empty(context_, revision, directives) -> None:  # noqa: ANN001
+    def skip_empty(context_, revision, directives) -> None:
         # `flask db migrate` with no model change should not write an empty revision.
         if getattr(context.config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
             directives[:] = []

@@ -13,9 +13,9 @@ from twofold import jobs
 from twofold.api import bp
 from twofold.api.helpers import json_body
 from twofold.auth.permissions import require
-from twofold.automations import core_actions
+from twofold.automations import core_actions, run_log
 from twofold.automations.engine import OPS, TRIGGER_TYPES
-from twofold.automations.models import ActionRun, Rule, RuleRun
+from twofold.automations.models import Rule
 from twofold.db import db, utcnow
 from twofold.exceptions import NotFound
 from twofold.packs import registry
@@ -158,16 +158,7 @@ def delete_rule(rule_id: uuid.UUID) -> Any:
 @bp.get("/automations/rules/<uuid:rule_id>/runs")
 def rule_runs(rule_id: uuid.UUID) -> Any:
     require("automations.manage")
-    rule = _rule(rule_id)
-    runs = list(db.session.scalars(
-        db.select(RuleRun).where(RuleRun.rule_id == rule.id).order_by(RuleRun.started_at.desc()).limit(200)
-    ))
-    actions: dict[uuid.UUID, list[ActionRun]] = {}
-    if runs:
-        for row in db.session.scalars(
-            db.select(ActionRun).where(ActionRun.run_id.in_([r.id for r in runs])).order_by(ActionRun.index)
-        ):
-            actions.setdefault(row.run_id, []).append(row)
+    runs, actions = run_log.recent_runs(_rule(rule_id))
     return {"data": [
         {
             "id": str(run.id), "trigger_key": run.trigger_key, "status": run.status,

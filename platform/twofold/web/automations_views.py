@@ -13,9 +13,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from twofold.api import automations as service
 from twofold.auth.permissions import require
-from twofold.automations import core_actions
+from twofold.automations import core_actions, run_log
 from twofold.automations.engine import OPS, TRIGGER_TYPES
-from twofold.automations.models import ActionRun, Rule, RuleRun
+from twofold.automations.models import Rule, RuleRun
 from twofold.db import db, utcnow
 from twofold.exceptions import NotFound
 from twofold.packs import registry
@@ -177,15 +177,7 @@ def toggle(rule_id: uuid.UUID) -> Any:
 def runs(rule_id: uuid.UUID) -> Any:
     require("automations.manage")
     rule = _rule(rule_id)
-    rows = list(db.session.scalars(
-        db.select(RuleRun).where(RuleRun.rule_id == rule.id).order_by(RuleRun.started_at.desc()).limit(200)
-    ))
-    actions: dict[uuid.UUID, list[ActionRun]] = {}
-    if rows:
-        for row in db.session.scalars(
-            db.select(ActionRun).where(ActionRun.run_id.in_([r.id for r in rows])).order_by(ActionRun.index)
-        ):
-            actions.setdefault(row.run_id, []).append(row)
+    rows, actions = run_log.recent_runs(rule)
     return render_template("automations/runs.html", rule=rule, runs=rows, actions=actions)
 
 
