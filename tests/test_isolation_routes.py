@@ -25,6 +25,7 @@ not from a malformed URL.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ from werkzeug.routing import Rule
 from tests.support.factories import PASSWORD, TenantHandle, csrf_token, invite_and_join, login, signup
 from twofold.auth.models import User
 from twofold.db import db, tenant_models
+from twofold.integrations import signing
 from twofold.tenancy.models import Tenant
 from twofold.tenancy.scope import unscoped
 
@@ -138,6 +140,17 @@ def fill_tenant(app: Flask, handle: TenantHandle, word: str, records_per_type: i
     first_type = next(t["name"] for t in _api(app, handle, "GET", "/api/v1/entity-types")["data"]
                       if t["pack"] != "core")
     _api(app, handle, "POST", "/api/v1/inbound", {"kind": "form", "entity_type": first_type})
+    # A chat channel with a client's conversation, a message in and a manager's reply out.
+    channel = _api(app, handle, "POST", "/api/v1/channels", {"kind": "json", "name": f"{word} chat"})
+    body = json.dumps({"user_id": f"{word}-client", "message_id": f"{word}-1", "text": f"{word} hello",
+                       "name": f"{word} client"}).encode()
+    response = app.test_client().post(
+        f"/hooks/channels/{channel['id']}", data=body, content_type="application/json",
+        headers={signing.HEADER: signing.signature(channel["secrets"]["secret"], body)},
+    )
+    assert response.status_code == 200, response.get_data()
+    (chat,) = _api(app, handle, "GET", "/api/v1/conversations")["data"]
+    _api(app, handle, "POST", f"/api/v1/conversations/{chat['id']}/messages", {"text": f"{word} reply"})
     # An automation rule of the tenant's own (its pages and run log take its id).
     _api(app, handle, "POST", "/api/v1/automations/rules",
          {"name": f"{word} rule", "entity_type": first_type,
@@ -293,6 +306,7 @@ class Walker:
         self.body = {
             "name": "probe", "role": "agent", "email": "probe@bravo.example.com", "stage": "new",
             "reason": "probe", "to_id": str(b_record), "duplicate_id": str(b_record),
+            "text": "probe",
         }
 
     # -- values for parameters --

@@ -121,12 +121,14 @@ def _init_redis(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from twofold import api, health, web
+    from twofold.channels import hook_views
     from twofold.integrations import dispatch, inbound_views
 
     app.register_blueprint(health.bp)
     api.register(app)
     web.register(app)
     inbound_views.register(app)
+    hook_views.register(app)
     dispatch.install(app)
 
 

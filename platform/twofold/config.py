@@ -37,6 +37,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "EMBEDDED_REDIS_PATH": str(Path(instance_path) / "redis.db"),
         "BASE_DOMAIN": env.get("TWOFOLD_BASE_DOMAIN") or None,
         "PUBLIC_URL": env.get("TWOFOLD_PUBLIC_URL", "http://localhost:5000"),
+        # Telegram's Bot API; tests and air-gapped demos point it at a local server.
+        "TELEGRAM_API_BASE": env.get("TWOFOLD_TELEGRAM_API_BASE", "https://api.telegram.org"),
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from twofold.channels.meta import ChannelSpec
 from twofold.entities.meta import EntityType, Field
 from twofold.packs.meta import NavItem
 from twofold.sdk_markers import hookimpl
@@ -40,3 +41,10 @@ def twofold_entity_types() -> list[EntityType]:
             ),
         )
     ]
+
+
+@hookimpl
+def twofold_channels() -> list[ChannelSpec]:
+    from twofold.channels import json_channel, telegram
+
+    return [telegram.SPEC, json_channel.SPEC]

@@ -2,6 +2,7 @@
 
 from twofold.auth.models import ApiToken, Invitation, Membership, SecurityEvent, User
 from twofold.automations.models import ActionRun, Rule, RuleRun
+from twofold.channels.models import BotFlow, Channel, ContactIdentity, Conversation, Message
 from twofold.entities.models import Activity, CustomField, Record, Relation
 from twofold.events.models import OutboxEvent
 from twofold.integrations.models import (
@@ -19,12 +20,17 @@ __all__ = [
     "ActionRun",
     "Activity",
     "ApiToken",
+    "BotFlow",
+    "Channel",
     "ConnectorSettings",
+    "ContactIdentity",
+    "Conversation",
     "CustomField",
     "IdempotencyKey",
     "InboundEndpoint",
     "Invitation",
     "Membership",
+    "Message",
     "OutboxEvent",
     "Pipeline",
     "Record",

@@ -41,6 +41,7 @@ def register(app: Any) -> None:
     from twofold.api import (  # noqa: F401
         auth_routes,
         automations,
+        channels,
         connectors,
         entity_types,
         imports,

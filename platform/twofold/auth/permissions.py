@@ -36,6 +36,9 @@ PERMISSIONS: dict[str, str] = {
     "stages.override": "admin",
     "automations.manage": "admin",
     "integrations.manage": "admin",
+    "conversations.view": "agent",
+    "conversations.reply": "agent",  # take over, reply, hand back, close
+    "channels.manage": "admin",  # connect channels, edit bot flows
 }
 
 

@@ -86,6 +86,9 @@ def enable(name: str) -> PackState:
     from twofold.automations import templates
 
     templates.seed_rules(name)
+    from twofold.channels import service as channels
+
+    channels.seed_flows(name)
     plugins().call_for(name, "twofold_pack_enabled", tenant_id=current_tenant_id())
     row.seeded = True
     security_log.record("pack.enabled", user_id=actor.user_id, pack=name)

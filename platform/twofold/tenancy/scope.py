@@ -271,3 +271,12 @@ def install() -> None:
         event.listen(Session, "transient_to_pending", _stamp_on_add)
         event.listen(Session, "before_flush", _check_before_flush)
         event.listen(TenantScoped, "load", _check_loaded, propagate=True)
+
+
+def owned(model: type[Any], ident: uuid.UUID | None) -> Any:
+    """``session.get`` by a tenant-owned row's own id, in the current tenant (or ``None``)."""
+    from twofold.db import db
+
+    if ident is None:
+        return None
+    return db.session.get(model, (current_tenant_id(), ident))

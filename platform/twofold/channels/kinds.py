@@ -1,0 +1,27 @@
+"""Which channel kinds a tenant can use: the core's and those of its enabled packs."""
+
+from __future__ import annotations
+
+from twofold.channels.meta import ChannelSpec
+from twofold.exceptions import NotFound
+from twofold.packs.service import enabled_packs
+from twofold.plugins import plugins
+
+
+class UnknownChannelKind(NotFound):
+    pass
+
+
+def available() -> dict[str, ChannelSpec]:
+    """Every channel kind the tenant in scope may connect, by name."""
+    out: dict[str, ChannelSpec] = {}
+    for contribution in plugins().collect("twofold_channels", enabled_packs()):
+        out.setdefault(contribution.value.name, contribution.value)
+    return out
+
+
+def get(name: str) -> ChannelSpec:
+    spec = available().get(name)
+    if spec is None:
+        raise UnknownChannelKind(f"channel kind {name}")
+    return spec
