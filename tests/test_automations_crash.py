@@ -26,7 +26,7 @@ from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from tests.support.crm import Api
 from tests.support.factories import signup
-from twofold import jobs
+from twofold.automations import engine
 from twofold.automations.models import ActionRun, RuleRun
 from twofold.db import db
 from twofold.entities.models import Activity
@@ -124,11 +124,11 @@ def test_a_killed_action_job_resumes_and_acts_once(app: Flask) -> None:
         # RQ's abandoned-job handling: the expired entry is retried (it has retries left).
         with app.app_context():
             connection = app.extensions["twofold.redis"]
-            started = StartedJobRegistry(jobs.DEFAULT_QUEUE, connection=connection)
+            started = StartedJobRegistry(engine.QUEUE, connection=connection)
             assert started.get_expired_job_ids(time.time() + 86400)
             started.cleanup(time.time() + 86400)
-            scheduled = ScheduledJobRegistry(jobs.DEFAULT_QUEUE, connection=connection)
-            queue = Queue(jobs.DEFAULT_QUEUE, connection=connection)
+            scheduled = ScheduledJobRegistry(engine.QUEUE, connection=connection)
+            queue = Queue(engine.QUEUE, connection=connection)
             for job_id in scheduled.get_job_ids():  # the retry's backoff, skipped
                 queue.enqueue_job(queue.fetch_job(job_id))
                 scheduled.remove(job_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from flask import Flask
 from redis import Redis
 from rq import SimpleWorker
+from rq.job import Job
 
 from tests.support.crm import Api, crm_tenant, ensure_plugin
 from twofold.app import create_app
@@ -62,13 +64,36 @@ def test_relayed_events_are_handled_once(app: Flask) -> None:
     api = Api(app, acme)
     api.create("person", first_name="Anna")
     events = [e for e in _events(app, acme.tenant_id) if e.record_id]
-    assert events and all(e.dispatched_at is not None for e in events)  # relayed after commit
+    with app.app_context():
+        connection = app.extensions["twofold.redis"]
+        assert events and all(Job.exists(outbox.job_id(e.id), connection=connection) for e in events)
+        # Queued (relayed after commit) but not handled yet: the sweep finds the jobs on
+        # Redis, queues nothing twice, and marks them.
+        assert outbox.sweep(grace=timedelta(0)) == 0
+    assert all(e.dispatched_at is not None for e in _events(app, acme.tenant_id) if e.record_id)
     _drain(app)
     with app.app_context():
         assert outbox.sweep(grace=timedelta(0)) == 0  # nothing left to relay
     _drain(app)
     handled = [e for e in _events(app, acme.tenant_id) if e.record_id]
     assert all(e.handled_at is not None and e.attempts == 1 for e in handled)
+
+
+def test_handling_marks_an_event_delivered_and_a_lost_job_is_sent_again(app: Flask) -> None:
+    acme = crm_tenant(app, "acme")
+    Api(app, acme).create("person", first_name="Anna")
+    first = Api(app, acme).create("person", first_name="Bea")
+    with app.app_context():
+        connection = app.extensions["twofold.redis"]
+        lost = next(e for e in _events(app, acme.tenant_id) if e.record_id == uuid.UUID(first["id"]))
+        Job.fetch(outbox.job_id(lost.id), connection=connection).delete()  # Redis lost the job
+    _drain(app)
+    waiting = [e for e in _events(app, acme.tenant_id) if e.dispatched_at is None]
+    assert [e.id for e in waiting] == [lost.id]  # every handled event is marked; the lost one waits
+    with app.app_context():
+        assert outbox.sweep(grace=timedelta(0)) == 1
+    _drain(app)
+    assert all(e.handled_at is not None and e.attempts == 1 for e in _events(app, acme.tenant_id))
 
 
 class RedisProcess:

@@ -84,6 +84,32 @@ def test_a_bad_rule_shows_its_field_errors_and_saves_nothing(app: Flask) -> None
     assert rule_names(app, owner) == before
 
 
+def test_the_builder_shows_a_bad_action_param_beside_the_action(app: Flask) -> None:
+    owner = admin(app, "acme")
+    before = rule_names(app, owner)
+    response = owner.post("/automations/new", {
+        "name": "Follow up", "enabled": "on", "entity_type": "person",
+        "trigger_type": "event", "trigger_event": "record.created",
+        "action_type": ["create_task"], "action_params": ["title=Call\ndue_in_minutes=soon\nassignee=nobody"],
+    })
+    assert response.status_code == 422
+    page = text(response)
+    assert re.search(r'id="e-actions-0-params-due_in_minutes"><code>due_in_minutes</code>: Give a whole',
+                     page)
+    assert re.search(r'id="e-actions-0-params-assignee"><code>assignee</code>: Give the user id of a',
+                     page)
+    assert "due_in_minutes=soon" in page  # the admin's input is kept
+    assert rule_names(app, owner) == before
+    response = owner.post("/automations/new", {
+        "name": "Follow up", "enabled": "on", "entity_type": "person",
+        "trigger_type": "event", "trigger_event": "record.created",
+        "action_type": ["create_task"],
+        "action_params": [f"title=Call\ndue_in_minutes=30\nassignee={owner.tenant.user_id}"],
+    })
+    assert response.status_code == 302, visible_text(text(response))
+    assert "Follow up" in rule_names(app, owner)
+
+
 def test_agents_get_403(app: Flask) -> None:
     owner = admin(app, "acme")
     agent = member_browser(app, owner, "agent@acme.example.com", "agent")

@@ -112,7 +112,9 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        from twofold.db import begin_statement
+
+        connection.exec_driver_sql(begin_statement())
 
 
 def _init_redis(app: Flask) -> None:
@@ -121,7 +123,7 @@ def _init_redis(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from twofold import api, health, web
-    from twofold.channels import hook_views
+    from twofold.channels import hook_views, widget_views
     from twofold.integrations import dispatch, inbound_views
 
     app.register_blueprint(health.bp)
@@ -129,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     web.register(app)
     inbound_views.register(app)
     hook_views.register(app)
+    widget_views.register(app)
     dispatch.install(app)
 
 

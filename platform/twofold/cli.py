@@ -122,16 +122,31 @@ def packs_disable(slug: str, names: tuple[str, ...]) -> None:
         click.echo(f"{slug}: pack {name} disabled")
 
 
+# In priority order: a worker takes from the first queue that has a job. Events and rule
+# jobs are quick and time-sensitive; an import on `default` may run for minutes; webhook
+# deliveries go last, each may wait seconds on someone else's server.
+WORKER_QUEUES = ("events", "automations", "default", "mail", "webhooks")
+
+
 @click.command("worker", help="Run an RQ worker (with RQ's scheduler for delayed jobs).")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-def worker(burst: bool) -> None:
-    from rq import Worker
+@click.option("--queue", "names", multiple=True, type=click.Choice(WORKER_QUEUES),
+              help="Serve only these queues (repeatable), e.g. a worker dedicated to automations.")
+@click.option("--fork", is_flag=True, help="Fork a work horse per job (RQ's default) to isolate each job.")
+def worker(burst: bool, names: tuple[str, ...], fork: bool) -> None:
+    from rq import SimpleWorker, Worker
 
     from twofold.jobs import queue
     from twofold.redis_conn import get_redis
 
-    queues = [queue(name) for name in ("events", "default", "mail")]
-    Worker(queues, connection=get_redis()).work(with_scheduler=True, burst=burst)
+    queues = [queue(name) for name in names or WORKER_QUEUES]
+    # Jobs run in the worker process by default: a twofold job is a few milliseconds of
+    # database work, and a horse forked per job pays for a new database connection, cold
+    # SQLAlchemy statement caches and re-imports every time (3x the job itself, measured by
+    # benchmarks/automation_throughput.py). run_job restores tenant, actor and session per job
+    # and cleans them up after; job timeouts still hold (SIGALRM). --fork isolates each job.
+    worker_class = Worker if fork else SimpleWorker
+    worker_class(queues, connection=get_redis()).work(with_scheduler=True, burst=burst)
 
 
 @click.command("scheduler", help="Run RQ's cron scheduler for the periodic jobs.")

@@ -12,6 +12,7 @@ from twofold.sdk_markers import hookimpl
 def twofold_navigation() -> list[NavItem]:
     # Order 900 and above: the settings menu of the layout (see twofold.web.nav).
     return [
+        NavItem("Inbox", "inbox.index", order=50),
         NavItem("Pipelines", "pipelines.settings", order=800),
         NavItem("Automations", "automations.rules", order=850, min_role="admin"),
         NavItem("Members", "settings.members", order=900, min_role="manager"),
@@ -20,6 +21,8 @@ def twofold_navigation() -> list[NavItem]:
         NavItem("API tokens", "settings.api_tokens", order=930),
         NavItem("API docs", "api_docs.page", order=935),
         NavItem("Security log", "settings.security", order=940, min_role="admin"),
+        NavItem("Integrations", "integrations.webhooks", order=945, min_role="admin"),
+        NavItem("Channels", "channels.settings", order=946, min_role="admin"),
     ]
 
 
@@ -45,6 +48,6 @@ def twofold_entity_types() -> list[EntityType]:
 
 @hookimpl
 def twofold_channels() -> list[ChannelSpec]:
-    from twofold.channels import json_channel, telegram
+    from twofold.channels import json_channel, telegram, widget_views
 
-    return [telegram.SPEC, json_channel.SPEC]
+    return [telegram.SPEC, json_channel.SPEC, widget_views.SPEC]

@@ -8,6 +8,9 @@ include ``tenant_id``), and the schema can be distributed by ``tenant_id`` as it
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -107,3 +110,26 @@ class TenantScoped:
 def tenant_models() -> list[type]:
     """Every mapped class that is tenant-owned (used by the schema rule and cleanup)."""
     return [m.class_ for m in Base.registry.mappers if issubclass(m.class_, TenantScoped)]
+
+
+_WRITING: ContextVar[bool] = ContextVar("twofold_writing", default=False)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Transactions begun inside are writers from their first statement.
+
+    On SQLite a transaction that reads and then writes cannot take the write lock if
+    another process wrote meanwhile: it fails at once with "database is locked", whatever
+    the busy timeout. A path known to write (a platform's webhook) takes the lock up front
+    (``BEGIN IMMEDIATE``) and queues behind other writers instead. Other databases ignore it.
+    """
+    token = _WRITING.set(True)
+    try:
+        yield
+    finally:
+        _WRITING.reset(token)
+
+
+def begin_statement() -> str:
+    return "BEGIN IMMEDIATE" if _WRITING.get() else "BEGIN"

@@ -55,6 +55,8 @@ def run(port: int, app: Flask) -> int:
     print(f"  redis:    {app.config['REDIS_URL']}")
     for tenant in applied:
         print(f"  tenant {tenant.slug}: {url}t/{tenant.slug}/")
+        if "widget" in tenant.channel_kinds:
+            print(f"    website chat demo: {url}demo/chat/{tenant.slug}")
     for slug, email, password in logins:
         print(f"    login {email} / {password}   ({slug})")
     print("  Ctrl-C stops web, worker and scheduler.")

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint
 
 from twofold.automations.meta import ActionContext, ActionSpec, RuleTemplate, TriggerSpec
-from twofold.channels.meta import BotFlowSpec, BotStep, ChannelSpec, IntegrationSpec
+from twofold.channels.meta import BotFlowSpec, BotStep, ChannelSpec, Inbound, IntegrationSpec, Outbound
 from twofold.entities import query as _query
 from twofold.entities import relations as _relations
 from twofold.entities import service as _records
@@ -58,10 +58,36 @@ def compute_metric(name: str, **kwargs: Any) -> Any:
 
 
 __all__ = [
-    "ActionContext", "ActionSpec", "BotFlowSpec", "BotStep", "ChannelSpec", "DashboardSpec",
-    "EntityType", "Field", "IntegrationSpec", "MetricSpec", "NavItem", "PackInfo", "PipelineSpec",
-    "RelationRequirement", "RelationRole", "RuleTemplate", "StageSpec", "TriggerSpec",
-    "compute_metric", "create_record", "current_tenant_id", "delete_record", "get_record",
-    "hookimpl", "list_records", "move_record", "pack_blueprint", "read_record", "relate",
+    "ActionContext",
+    "ActionSpec",
+    "BotFlowSpec",
+    "BotStep",
+    "ChannelSpec",
+    "DashboardSpec",
+    "EntityType",
+    "Field",
+    "Inbound",
+    "IntegrationSpec",
+    "MetricSpec",
+    "NavItem",
+    "Outbound",
+    "PackInfo",
+    "PipelineSpec",
+    "RelationRequirement",
+    "RelationRole",
+    "RuleTemplate",
+    "StageSpec",
+    "TriggerSpec",
+    "compute_metric",
+    "create_record",
+    "current_tenant_id",
+    "delete_record",
+    "get_record",
+    "hookimpl",
+    "list_records",
+    "move_record",
+    "pack_blueprint",
+    "read_record",
+    "relate",
     "update_record",
 ]

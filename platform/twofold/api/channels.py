@@ -9,15 +9,16 @@ hand back, close).
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import request
 
 from twofold.api import bp
 from twofold.api.helpers import json_body
-from twofold.channels import conversations, kinds
+from twofold.channels import conversations, inbox, kinds, stats
 from twofold.channels import service as channels
-from twofold.channels.models import STATES, BotFlow, Channel, ContactIdentity, Conversation, Message
+from twofold.channels.models import BotFlow, Channel, ContactIdentity, Conversation, Message
 from twofold.db import db
 from twofold.tenancy.scope import owned
 from twofold.validation import ValidationError
@@ -40,6 +41,10 @@ def channel_json(channel: Channel, shown: dict[str, str] | None = None) -> dict[
     }
     if channel.kind == "telegram":
         body["webhook_url"] = channels.public_url("channel_hooks.telegram", channel_id=channel.id)
+    if channel.kind == "widget":  # no webhook: the site embeds this tag
+        from twofold.channels.widget_views import embed_snippet
+
+        body["embed"] = embed_snippet(channel.id)
     if shown:
         body["secrets"] = shown  # the only time they are shown
     return body
@@ -154,17 +159,28 @@ def save_bot_flow(key: str) -> Any:
 
 @bp.get("/conversations")
 def list_conversations() -> Any:
-    conversations.require_view()
-    state = request.args.get("state")
-    query = db.select(Conversation, ContactIdentity).join(
-        ContactIdentity, ContactIdentity.id == Conversation.identity_id
-    )
-    if state:
-        if state not in STATES:
-            raise ValidationError({"state": [f"One of {', '.join(STATES)}."]})
-        query = query.where(Conversation.state == state)
-    rows = db.session.execute(query.order_by(Conversation.last_message_at.desc()).limit(200))
-    return {"data": [conversation_json(c, i) for c, i in rows]}
+    # The inbox's own query: waiting ones longest-waiting first, the others latest first.
+    rows = inbox.listing(request.args.get("state"))
+    return {"data": [conversation_json(r.conversation, r.identity) for r in rows]}
+
+
+def _moment(name: str) -> datetime | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        example = "e.g. 2026-12-01 or 2026-12-01T09:00:00+03:00"
+        raise ValidationError({name: [f"A date or date-time, {example}."]}) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@bp.get("/conversations/stats")
+def conversation_stats() -> Any:
+    """Speed to lead, bot completion and hand-off rates over conversations started in a period."""
+    found = stats.compute(_moment("since"), _moment("until"), request.args.get("channel") or None)
+    return found.to_json()
 
 
 @bp.get("/conversations/<uuid:conversation_id>")

@@ -32,3 +32,10 @@ def save_connector(name: str) -> Any:
 @bp.post("/connectors/<name>/test")
 def test_connector(name: str) -> Any:
     return connectors.test_connection(name)
+
+
+@bp.post("/connectors/<name>/sync/<job>")
+def run_connector_sync(name: str, job: str) -> Any:
+    connectors.run_sync(name, job)
+    db.session.commit()  # the job leaves after the commit
+    return {"queued": job}, 202

@@ -11,7 +11,6 @@ from twofold.api import bp
 from twofold.api.helpers import json_body
 from twofold.db import db
 from twofold.integrations import endpoints, subscriptions
-from twofold.integrations.delivery import queue_message
 
 
 @bp.get("/webhooks")
@@ -53,9 +52,7 @@ def webhook_deliveries(sub_id: uuid.UUID) -> Any:
 
 @bp.post("/webhooks/<uuid:sub_id>/ping")
 def ping_webhook(sub_id: uuid.UUID) -> Any:
-    sub = subscriptions.get(sub_id)
-    message_id = f"msg_ping_{uuid.uuid4().hex}"
-    queue_message(sub.id, message_id, "webhook.ping", {"subscription_id": str(sub.id)})
+    message_id = subscriptions.ping(sub_id)
     db.session.commit()  # the job leaves after the commit
     return {"message_id": message_id}, 202
 
@@ -68,20 +65,22 @@ def list_inbound() -> Any:
 @bp.post("/inbound")
 def create_inbound() -> Any:
     endpoint = endpoints.create(json_body())
-    body = endpoints.to_json(endpoint, with_secret=True)
-    if endpoint.kind == "form":
-        body["snippet"] = endpoints.snippet(endpoint, g.tenant.slug, request.host_url)
+    body = endpoints.describe(endpoint, g.tenant.slug, request.host_url, with_secret=True)
     db.session.commit()
     return body, 201
 
 
 @bp.get("/inbound/<uuid:endpoint_id>")
 def get_inbound(endpoint_id: uuid.UUID) -> Any:
-    endpoint = endpoints.get(endpoint_id)
-    body = endpoints.to_json(endpoint)
-    if endpoint.kind == "form":
-        body["snippet"] = endpoints.snippet(endpoint, g.tenant.slug, request.host_url)
-    return body
+    return endpoints.describe(endpoints.get(endpoint_id), g.tenant.slug, request.host_url)
+
+
+@bp.patch("/inbound/<uuid:endpoint_id>")
+def update_inbound(endpoint_id: uuid.UUID) -> Any:
+    """Only ``enabled`` changes; a disabled endpoint answers 404 to senders."""
+    endpoint = endpoints.update(endpoint_id, json_body())
+    db.session.commit()
+    return endpoints.describe(endpoint, g.tenant.slug, request.host_url)
 
 
 @bp.delete("/inbound/<uuid:endpoint_id>")

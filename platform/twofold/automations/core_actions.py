@@ -3,11 +3,16 @@
 Each action gets the rule, the run, its params and an idempotency key (``<run>:<index>``).
 An action that cannot do its work raises :class:`ActionFailed` (a failed ActionRun, with
 the reason as its error); anything else is transient and makes RQ retry the job.
+
+An action may also name a params check (``@core(name, check=...)``; a plugin's
+``ActionSpec.check_params``): it runs when a rule is saved, so a param that can never work
+is a field error in the builder and the API, not a failed run found later.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import urllib.error
 import urllib.request
 import uuid
@@ -17,7 +22,7 @@ from typing import Any
 from sqlalchemy import func
 
 from twofold import jobs
-from twofold.auth.models import Membership, User
+from twofold.auth.models import Membership
 from twofold.automations.engine import ActionFailed, record_values
 from twofold.automations.models import Rule, RuleRun
 from twofold.db import db
@@ -27,8 +32,12 @@ from twofold.plugins import PluginFailed
 from twofold.validation import ValidationError
 
 Action = Callable[[Rule, RuleRun, dict[str, Any], str], str | None]
+# Params -> errors by param name; empty when the params are fine.
+ParamsCheck = Callable[[dict[str, Any]], dict[str, list[str]]]
 CORE_ACTIONS: dict[str, Action] = {}
+PARAM_CHECKS: dict[str, ParamsCheck] = {}
 WEBHOOK_TIMEOUT = 10
+log = logging.getLogger(__name__)
 
 
 class Wait(Exception):  # a signal to the engine, not an error
@@ -37,12 +46,32 @@ class Wait(Exception):  # a signal to the engine, not an error
         self.seconds = seconds
 
 
-def core(name: str) -> Callable[[Action], Action]:
+def core(name: str, *, check: ParamsCheck | None = None) -> Callable[[Action], Action]:
     def register(func: Action) -> Action:
         CORE_ACTIONS[name] = func
+        if check is not None:
+            PARAM_CHECKS[name] = check
         return func
 
     return register
+
+
+def param_errors(name: str, params: dict[str, Any]) -> dict[str, list[str]]:
+    """What is wrong with an action's params, by param name, as far as can be told now."""
+    check = PARAM_CHECKS.get(name)
+    plugin = ""
+    if check is None and name not in CORE_ACTIONS:
+        from twofold.packs import registry
+
+        spec = registry.current().actions.get(name)
+        check, plugin = (spec.check_params, spec.pack) if spec else (None, "")
+    if check is None:
+        return {}
+    try:
+        return check(params)
+    except Exception:  # a pack's broken check is contained: the rule is refused, saying why
+        log.exception("plugin '%s' failed checking the params of %s", plugin or "core", name)
+        return {"_schema": [f"The {plugin or 'core'} pack could not check these parameters."]}
 
 
 def known(name: str) -> bool:
@@ -201,12 +230,58 @@ def wait(rule: Rule, run: RuleRun, params: dict[str, Any], key: str) -> str:
 
 @core("send_message")
 def send_message(rule: Rule, run: RuleRun, params: dict[str, Any], key: str) -> str:
-    # No channel registry exists yet: a clear failure, not a silent drop.
-    raise ActionFailed("no channel")
+    """A message to the record's client on the channel they wrote from (``channel``: a kind).
+
+    ``text`` is a template with ``{field}`` placeholders from the record.
+    """
+    from twofold.channels import outreach
+
+    if run.record_id is None:
+        raise ActionFailed("no record to message")
+    values = record_values(run.entity_type, run.record_id) or {}
+    try:
+        text = str(params.get("text") or "").format_map(
+            _Blank({k: "" if v is None else v for k, v in values.items()})
+        )
+    except (ValueError, IndexError, AttributeError) as exc:
+        raise ActionFailed(f"bad text template: {exc}") from exc
+    try:
+        message = outreach.send_to_record(run.record_id, text, key=key, kind=params.get("channel") or None)
+    except (outreach.NoChannel, ValueError) as exc:
+        raise ActionFailed(str(exc)) from exc
+    return f"message {message.id}"
 
 
-def user_exists(user_id: uuid.UUID) -> bool:
-    return db.session.get(User, user_id) is not None
+def whole_number(value: Any) -> int | None:
+    """``value`` as an int if it is one (``30``, ``"30"``, ``30.0``), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def member_id(value: Any) -> uuid.UUID | None:
+    """The user id in ``value`` if that user is a member of the current company, else None."""
+    try:
+        user_id = uuid.UUID(str(value))
+    except ValueError:
+        return None
+    return db.session.scalar(db.select(Membership.user_id).where(Membership.user_id == user_id))
+
+
+def _check_create_task(params: dict[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if params.get("due_in_minutes") not in (None, "") and whole_number(params["due_in_minutes"]) is None:
+        errors["due_in_minutes"] = ["Give a whole number of minutes."]
+    if params.get("assignee") not in (None, "") and member_id(params["assignee"]) is None:
+        errors["assignee"] = ["Give the user id of a member of this company."]
+    return errors
 
 
 class _Blank(dict):
@@ -214,13 +289,13 @@ class _Blank(dict):
         return ""
 
 
-@core("create_task")
+@core("create_task", check=_check_create_task)
 def create_task(rule: Rule, run: RuleRun, params: dict[str, Any], key: str) -> str:
     """A task following up the triggering record.
 
     ``title`` is a template with ``{field}`` placeholders from the record; ``due_in_minutes``
-    sets the due time; ``assignee`` is a user id, else the record's owner. Committed with
-    the action's run row, so a re-run of the job does not create a second task.
+    sets the due time; ``assignee`` is a member's user id, else the record's owner. Committed
+    with the action's run row, so a re-run of the job does not create a second task.
     """
     import datetime as dt
 
@@ -235,20 +310,18 @@ def create_task(rule: Rule, run: RuleRun, params: dict[str, Any], key: str) -> s
     title = " ".join(title.split()) or "Follow up"
     data: dict[str, Any] = {"subject": title, "done": False}
     if params.get("due_in_minutes") not in (None, ""):
-        try:
-            minutes = int(params["due_in_minutes"])
-        except (TypeError, ValueError) as exc:
-            raise ActionFailed("due_in_minutes must be a number") from exc
+        # Checked when the rule was saved; a rule written before that check may still be bad.
+        minutes = whole_number(params["due_in_minutes"])
+        if minutes is None:
+            raise ActionFailed("due_in_minutes must be a whole number")
         data["due"] = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)).isoformat()
-    assignee = params.get("assignee") or values.get("owner_id")
-    if assignee:
-        try:
-            assignee_id = uuid.UUID(str(assignee))
-        except ValueError as exc:
-            raise ActionFailed(f"no such user: {assignee}") from exc
-        if not user_exists(assignee_id):
-            raise ActionFailed(f"no such user: {assignee}")
+    if params.get("assignee"):
+        assignee_id = member_id(params["assignee"])  # the member may have left since the rule was saved
+        if assignee_id is None:
+            raise ActionFailed(f"no such member: {params['assignee']}")
         data["assignee"] = str(assignee_id)
+    elif values.get("owner_id") and (owner := member_id(values["owner_id"])) is not None:
+        data["assignee"] = str(owner)  # the record's owner, while still a member
     if run.record_id is not None:
         data["related_type"] = run.entity_type
         data["related_id"] = str(run.record_id)

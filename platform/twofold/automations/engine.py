@@ -28,7 +28,9 @@ from twofold.tenancy.scope import tenant_scope, unscoped
 
 log = logging.getLogger(__name__)
 
-QUEUE = jobs.DEFAULT_QUEUE  # the queue `twofold worker` serves
+# Rule jobs have a queue of their own, served right after events by `twofold worker`: a
+# long import on the default queue cannot hold up a reminder or a follow-up task.
+QUEUE = "automations"
 TRIGGER_TYPES = ("event", "no_activity", "delay", "schedule")
 OPS = ("eq", "ne", "in", "gt", "lt", "changed_to", "empty", "not_empty")
 # Rules reacting to what rules did: a chain stops at this depth, and a rule never reacts
@@ -166,7 +168,9 @@ def on_event(event: OutboxEvent) -> None:
     for rule in rules:
         if not _event_matches(rule, event) or cause.get("rule") == str(rule.id):
             continue
-        if not loaded:
+        # The record is read (and the tenant's registry built) only for a rule with
+        # conditions: most events match no rule, and many rules have no conditions.
+        if rule.conditions and not loaded:
             current = record_values(event.entity_type or "", event.record_id)
             loaded = True
         if not conditions_hold(rule, current, event):
@@ -243,17 +247,21 @@ def sweep(now: datetime | None = None) -> int:
 
 def run_actions(run_hex: str, start: int = 0) -> str:
     """The job: run a rule's actions from ``start``, each committed with its ActionRun."""
-    run = db.session.get(RuleRun, (_tenant(), uuid.UUID(run_hex)))
-    if run is None:
+    # The run, its rule and the triggering event's payload (for the chain depth) in one query.
+    row = db.session.execute(
+        db.select(RuleRun, Rule, OutboxEvent.payload)
+        .outerjoin(Rule, (Rule.tenant_id == RuleRun.tenant_id) & (Rule.id == RuleRun.rule_id))
+        .outerjoin(OutboxEvent,
+                   (OutboxEvent.tenant_id == RuleRun.tenant_id) & (OutboxEvent.id == RuleRun.event_id))
+        .where(RuleRun.id == uuid.UUID(run_hex))
+    ).first()
+    if row is None:
         return "no such run"
-    rule = db.session.get(Rule, (run.tenant_id, run.rule_id))
+    run, rule, payload = row
     if rule is None:
         return "no such rule"
     actions = list(rule.actions or [])
-    depth = 0
-    if run.event_id is not None:
-        trigger = db.session.get(OutboxEvent, (run.tenant_id, run.event_id))
-        depth = int(((trigger.payload or {}).get("automation") or {}).get("depth") or 0) if trigger else 0
+    depth = int(((payload or {}).get("automation") or {}).get("depth") or 0)
     token = outbox.CAUSE.set({"automation": {"rule": str(rule.id), "run": str(run.id), "depth": depth + 1}})
     try:
         return _run_from(run, rule, actions, start)
@@ -264,41 +272,43 @@ def run_actions(run_hex: str, start: int = 0) -> str:
 def _run_from(run: RuleRun, rule: Rule, actions: list[dict[str, Any]], start: int) -> str:
     from twofold.automations import core_actions
 
-    for index in range(start, len(actions)):
-        done = db.session.scalar(
-            db.select(ActionRun).where(ActionRun.run_id == run.id, ActionRun.index == index)
+    # What earlier attempts of this job finished, in one query rather than one per action.
+    done = {
+        row.index: row
+        for row in db.session.scalars(
+            db.select(ActionRun).where(ActionRun.run_id == run.id, ActionRun.index >= start)
         )
-        if done is not None:
-            if done.status == "failed":
+    }
+    for index in range(start, len(actions)):
+        if index in done:
+            if done[index].status == "failed":
                 return _finish(run, "failed")
-            if done.type == "wait":
+            if done[index].type == "wait":
                 return "waiting"
             continue  # done by an earlier attempt of this job
         spec = actions[index]
         kind = spec.get("type", "")
         params = dict(spec.get("params") or {})
         key = f"{run.id.hex}:{index}"
-        savepoint = db.session.begin_nested()
+        # Each action starts on a clean transaction (the previous one committed with its
+        # row), so undoing a failed action is a plain rollback: no SAVEPOINT round trips.
         try:
             result = core_actions.execute(kind, rule, run, params, key)
         except core_actions.Wait as wait:
-            savepoint.commit()
             db.session.add(ActionRun(run_id=run.id, index=index, type=kind, status="ok",
                                      result=f"waiting {wait.seconds}s"))
             _queue(run.id, index + 1, delay_seconds=wait.seconds)
             db.session.commit()
             return "waiting"
         except ActionFailed as exc:
-            savepoint.rollback()
+            db.session.rollback()  # the action's own writes, and the jobs and events they queued
             db.session.add(ActionRun(run_id=run.id, index=index, type=kind, status="failed",
                                      error=str(exc)[:4000]))
             return _finish(run, "failed")
-        except Exception:
-            savepoint.rollback()
-            raise  # transient: RQ retries the job, which resumes here
-        savepoint.commit()
         db.session.add(ActionRun(run_id=run.id, index=index, type=kind, status="ok",
                                  result=None if result is None else str(result)[:4000]))
+        if index == len(actions) - 1:
+            return _finish(run, "ok")  # the last action, its row and the run's status: one commit
         db.session.commit()  # the action and its row, together
     return _finish(run, "ok")
 

@@ -28,6 +28,9 @@ class ActionSpec:
     run: Callable[[ActionContext], str | None]
     params: dict[str, str] = field(default_factory=dict)  # param name -> field type
     pack: str = ""  # filled in by the core: the plugin that registered the action
+    # Optional: params -> errors by param name (empty when fine), run when a rule using the
+    # action is saved, so a bad param is a field error then rather than a failed run later.
+    check_params: Callable[[dict[str, Any]], dict[str, list[str]]] | None = None
 
 
 @dataclass(frozen=True)

@@ -22,3 +22,14 @@ def recent_runs(rule: Rule) -> tuple[list[RuleRun], dict[uuid.UUID, list[ActionR
         ):
             actions.setdefault(row.run_id, []).append(row)
     return runs, actions
+
+
+def last_runs(rules: list[Rule]) -> dict[uuid.UUID, RuleRun]:
+    """Each rule's latest run, by rule id (a rule that never ran is absent)."""
+    last: dict[uuid.UUID, RuleRun] = {}
+    if rules:
+        query = db.select(RuleRun).where(RuleRun.rule_id.in_([r.id for r in rules]))
+        query = query.order_by(RuleRun.started_at)
+        for run in db.session.scalars(query):
+            last[run.rule_id] = run
+    return last

@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from twofold.auth.permissions import Actor, acting_as
+from twofold.channels import flows
 from twofold.channels.models import Channel, ContactIdentity, Conversation, Message
 from twofold.db import db, utcnow
 from twofold.entities import relations
@@ -32,7 +33,7 @@ SOURCE_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_co
 
 
 def _by_alias(definition: dict[str, Any], answers: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    values: dict[str, dict[str, Any]] = {alias: {} for alias in definition.get("records") or {}}
+    values: dict[str, dict[str, Any]] = {alias: {} for alias, _type in flows.records(definition)}
     for step in definition.get("steps") or []:
         target = step.get("target")
         if target and step["key"] in answers:
@@ -73,10 +74,11 @@ def match_contact(etype: EntityType, identity: ContactIdentity, values: dict[str
 
 
 def _contact(etype: EntityType, identity: ContactIdentity, values: dict[str, Any]) -> Record:
-    if identity.display_name:
-        title_field = etype.title if etype.field(etype.title or "") else None
-        if title_field and not values.get(title_field):
-            values = {**values, title_field: identity.display_name}
+    title_field = etype.title if etype.field(etype.title or "") else None
+    if title_field and not values.get(title_field):
+        # A client with no name on the channel (an SMS) is called by what we know of them.
+        known = [identity.display_name, *(str(v) for k, v in values.items() if k in ("phone", "email") and v)]
+        values = {**values, title_field: next((k for k in known if k), identity.external_user_id)}
     found = match_contact(etype, identity, values)
     if found is None:
         return records.create(etype.name, values)
@@ -97,7 +99,7 @@ def _transcript(conversation: Conversation) -> list[dict[str, str]]:
 
 def complete(conversation: Conversation, identity: ContactIdentity, definition: dict[str, Any]) -> None:
     """Create the flow's records from the answers; on a refusal keep the reason instead."""
-    aliases = list(definition.get("records") or {})
+    aliases = [alias for alias, _type in flows.records(definition)]
     if not aliases:
         return
     channel = owned(Channel, conversation.channel_id)
@@ -132,7 +134,7 @@ def complete(conversation: Conversation, identity: ContactIdentity, definition: 
 def _create_records(
     conversation: Conversation, identity: ContactIdentity, definition: dict[str, Any], channel: Channel
 ) -> dict[str, Record]:
-    types = definition["records"]
+    types = dict(flows.records(definition))
     values = _by_alias(definition, conversation.answers or {})
     aliases = list(types)
     made: dict[str, Record] = {}

@@ -33,6 +33,7 @@ class Received:
     """What :func:`receive` did: the conversation, and the bot's reply if it has one."""
 
     conversation: Conversation | None
+    identity: ContactIdentity | None = None
     reply: Message | None = None
     duplicate: bool = False
 
@@ -87,19 +88,27 @@ def _open_conversation(channel: Channel, identity: ContactIdentity, inbound: Inb
 def flow_definition(key: str | None) -> dict[str, Any] | None:
     if not key:
         return None
-    row = db.session.scalar(db.select(BotFlow).where(BotFlow.key == key))
+    with db.session.no_autoflush:  # the message's rows go in one flush, at the commit
+        row = db.session.scalar(db.select(BotFlow).where(BotFlow.key == key))
     return row.definition if row else None
 
 
-def receive(channel: Channel, inbound: Inbound) -> Received:
-    """Store one client message and decide the bot's answer (the caller commits)."""
-    seen = db.session.scalar(
-        db.select(Message.id).where(
-            Message.channel_id == channel.id, Message.external_id == inbound.message_id
+def receive(channel: Channel, inbound: Inbound, *, check_seen: bool = True) -> Received:
+    """Store one client message and decide the bot's answer (the caller commits).
+
+    A message seen before is a duplicate and changes nothing. ``check_seen=False`` skips
+    the look-up for speed: the unique message id then refuses a duplicate when the
+    transaction flushes (``IntegrityError``), everything is rolled back, and the caller
+    tries again with the look-up.
+    """
+    if check_seen:
+        seen = db.session.scalar(
+            db.select(Message).where(
+                Message.channel_id == channel.id, Message.external_id == inbound.message_id
+            )
         )
-    )
-    if seen is not None:
-        return Received(None, duplicate=True)
+        if seen is not None:
+            return Received(None, duplicate=True, reply=_answer_to(seen))
     identity = _identity(channel, inbound)
     conversation = _open_conversation(channel, identity, inbound)
     now = utcnow()
@@ -123,12 +132,30 @@ def receive(channel: Channel, inbound: Inbound) -> Received:
         text=message.text[:500],
     )
     if conversation.state != "bot":
-        return Received(conversation)
+        return Received(conversation, identity)
     answer = _bot_turn(conversation, identity, inbound)
     if answer is None:
-        return Received(conversation)
-    reply = add_outbound(conversation, answer, author="bot")
-    return Received(conversation, reply)
+        return Received(conversation, identity)
+    return Received(conversation, identity, add_outbound(conversation, answer, author="bot"))
+
+
+def _answer_to(message: Message) -> Message | None:
+    """The bot's answer to a client's message, for a platform that re-sends it.
+
+    A platform re-sends when it did not get our response, so the client never saw the
+    answer that rode on it: it is given again (and stored once).
+    """
+    return db.session.scalar(
+        db.select(Message)
+        .where(
+            Message.conversation_id == message.conversation_id,
+            Message.direction == "out",
+            Message.author == "bot",
+            Message.created_at >= message.created_at,
+        )
+        .order_by(Message.created_at, Message.id)
+        .limit(1)
+    )
 
 
 def add_outbound(
@@ -152,7 +179,7 @@ def add_outbound(
 def _known_values(identity: ContactIdentity, inbound: Inbound, definition: dict[str, Any]) -> dict[str, Any]:
     """Answers the client already gave elsewhere: the linked contact's fields, the platform's."""
     known: dict[str, Any] = {}
-    contact_alias = next(iter(definition.get("records") or {}), None)
+    contact_alias = next((alias for alias, _type in flows.records(definition)), None)
     if identity.contact_id is not None and contact_alias:
         contact = owned(Record, identity.contact_id)
         if contact is not None and contact.deleted_at is None:

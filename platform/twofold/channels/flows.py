@@ -3,12 +3,14 @@
 A definition is plain JSON so that admins can edit it::
 
     {"key": "b2c.lead", "name": "...", "greeting": "...", "done": "...",
-     "records": {"contact": "contact", "lead": "lead"}, "links": [["lead", "contact", "contact"]],
+     "records": [["contact", "contact"], ["lead", "lead"]], "links": [["lead", "contact", "contact"]],
      "steps": [{"key": "need", "question": "...", "input": "text", "target": "lead.need",
                 "reask": "...", "next": "phone" | "end" | {"Yes": "budget", "*": "end"}}]}
 
-The first record alias is the contact (matched, not duplicated); the last is the lead the
-flow exists to create.
+``records`` pairs an alias with an entity type, in the order they are created: the first
+is the contact (matched, not duplicated), the last the lead the flow exists to create. A
+list, not an object, because the order is meaning and JSON objects are reordered on the
+way (sorted keys, ``jsonb``).
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ DEFAULT_REASK = {
 
 
 def from_spec(spec: BotFlowSpec) -> dict[str, Any]:
-    records = dict(spec.records) or {"contact": spec.contact_type, "lead": spec.entity_type}
-    lead_alias = list(records)[-1]
+    records = list(spec.records.items()) or [("contact", spec.contact_type), ("lead", spec.entity_type)]
+    lead_alias = records[-1][0]
     steps = []
     for step in spec.steps:
         raw = asdict(step)
@@ -48,10 +50,18 @@ def from_spec(spec: BotFlowSpec) -> dict[str, Any]:
         "name": spec.name,
         "greeting": spec.greeting,
         "done": spec.done,
-        "records": records,
+        "records": [list(pair) for pair in records],
         "links": [list(link) for link in spec.links],
         "steps": steps,
     }
+
+
+def records(definition: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(alias, entity type)`` in creation order (an object from an older definition too)."""
+    raw = definition.get("records") or []
+    if isinstance(raw, dict):
+        return [(str(a), str(t)) for a, t in raw.items()]
+    return [(str(pair[0]), str(pair[1])) for pair in raw if isinstance(pair, list | tuple) and len(pair) == 2]
 
 
 def steps(definition: dict[str, Any]) -> list[dict[str, Any]]:
@@ -128,14 +138,18 @@ def problems(definition: Any, entity_types: dict[str, Any] | None = None) -> lis
     if not isinstance(definition, dict):
         return ["A flow is a JSON object."]
     out: list[str] = []
-    records = definition.get("records")
-    if not isinstance(records, dict) or not records:
-        out.append("records: name at least the record the flow creates, e.g. {\"lead\": \"lead\"}.")
-        records = {}
+    given = definition.get("records")
+    pairs = records(definition)
+    if not pairs or (isinstance(given, list) and len(pairs) != len(given)):
+        example = '[["contact", "contact"], ["lead", "lead"]]'
+        out.append(f"records: a list of [alias, entity type], e.g. {example}.")
+    elif len({alias for alias, _ in pairs}) != len(pairs):
+        out.append("records: an alias is used twice.")
     elif entity_types is not None:
-        for alias, type_name in records.items():
+        for alias, type_name in pairs:
             if type_name not in entity_types:
                 out.append(f"records.{alias}: there is no entity type {type_name!r}.")
+    records_by_alias = dict(pairs)
     found = definition.get("steps")
     if not isinstance(found, list) or not found:
         return [*out, "steps: a flow needs at least one question."]
@@ -161,7 +175,7 @@ def problems(definition: Any, entity_types: dict[str, Any] | None = None) -> lis
         choices = raw.get("choices") or []
         if kind == "choice" and (not isinstance(choices, list) or len(choices) < 2):
             out.append(f"{where}: a choice needs at least two options.")
-        out.extend(_target_problems(where, raw.get("target"), records, entity_types))
+        out.extend(_target_problems(where, raw.get("target"), records_by_alias, entity_types))
     for raw in found:
         if not isinstance(raw, dict) or not isinstance(raw.get("key"), str):
             continue
@@ -177,7 +191,7 @@ def problems(definition: Any, entity_types: dict[str, Any] | None = None) -> lis
     if not out:
         out.extend(_loop_problems(definition))
     for link in definition.get("links") or []:
-        out.extend(_link_problems(link, records, entity_types))
+        out.extend(_link_problems(link, records_by_alias, entity_types))
     return out
 
 

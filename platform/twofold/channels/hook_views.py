@@ -16,41 +16,39 @@ from sqlalchemy.exc import IntegrityError
 
 from twofold.api.errors import api_error
 from twofold.channels import conversations, delivery, kinds
-from twofold.channels.meta import Outbound
-from twofold.channels.models import Channel
-from twofold.db import db
-from twofold.tenancy.scope import owned, tenant_scope, unscoped
+from twofold.channels.meta import ChannelSpec, Inbound, Outbound
+from twofold.channels.models import Channel, Message
+from twofold.db import db, writing
+from twofold.tenancy.scope import tenant_scope, unscoped
 
 bp = Blueprint("channel_hooks", __name__)
 
 
-def _channel_tenant(channel_id: uuid.UUID) -> uuid.UUID | None:
+def _channel(channel_id: uuid.UUID) -> Channel | None:
     with unscoped("a channel's webhook id names its tenant; the adapter's check proves the sender"):
-        tenant_id = db.session.scalar(
-            db.select(Channel.tenant_id).where(Channel.id == channel_id, Channel.enabled.is_(True))
+        return db.session.scalar(
+            db.select(Channel).where(Channel.id == channel_id, Channel.enabled.is_(True))
         )
-    return tenant_id
 
 
 @bp.post("/hooks/telegram/<uuid:channel_id>")
 def telegram(channel_id: uuid.UUID) -> Any:
-    return receive(channel_id, expected_kind="telegram")
+    with writing():
+        return receive(channel_id, expected_kind="telegram")
 
 
 @bp.post("/hooks/channels/<uuid:channel_id>")
 def channel(channel_id: uuid.UUID) -> Any:
-    return receive(channel_id)
+    with writing():
+        return receive(channel_id)
 
 
 def receive(channel_id: uuid.UUID, expected_kind: str | None = None) -> Any:
-    tenant_id = _channel_tenant(channel_id)
-    if tenant_id is None:
+    found = _channel(channel_id)
+    if found is None or (expected_kind and found.kind != expected_kind):
         return api_error(404, "not_found", "No such channel.")
     raw = request.get_data(cache=True)
-    with tenant_scope(tenant_id):
-        found = db.session.get(Channel, (tenant_id, channel_id))
-        if found is None or (expected_kind and found.kind != expected_kind):
-            return api_error(404, "not_found", "No such channel.")
+    with tenant_scope(found.tenant_id):
         try:
             spec = kinds.get(found.kind)
         except kinds.UnknownChannelKind:
@@ -65,34 +63,41 @@ def receive(channel_id: uuid.UUID, expected_kind: str | None = None) -> Any:
         except ValueError as exc:
             db.session.rollback()
             return api_error(422, "invalid", str(exc))
-        answers: list[dict[str, Any]] = []
-        for inbound in incoming:
-            try:
-                result = conversations.receive(found, inbound)
-                reply = result.reply
-                if reply is not None and spec.respond is not None and not answers:
-                    reply.status = "answered"
-                    identity_address = _address(result)
-                    answers.append(spec.respond(identity_address, Outbound(reply.text, tuple(reply.choices))))
-                elif reply is not None:
-                    db.session.flush()
-                    delivery.queue(reply)
-                db.session.commit()
-            except IntegrityError:
-                # The same update racing itself: the other copy stored it.
-                db.session.rollback()
-                answers.clear()
-            found = db.session.get(Channel, (tenant_id, channel_id)) or found
+        answers = [answer for inbound in incoming if (answer := _take(found, spec, inbound)) is not None]
     return jsonify(answers[0] if answers else {})
 
 
-def _address(result: conversations.Received) -> str:
-    from twofold.channels.models import ContactIdentity
+def _take(channel: Channel, spec: ChannelSpec, inbound: Inbound) -> dict[str, Any] | None:
+    """Store one message and commit; the response body that answers it, if the channel has one.
 
-    assert result.conversation is not None
-    identity = owned(ContactIdentity, result.conversation.identity_id)
-    assert identity is not None
-    return identity.address
+    The first try skips the duplicate look-up; a unique-key clash (a re-sent update, or two
+    first messages of one client racing) is tried once more, looking first.
+    """
+    for check_seen in (False, True):
+        try:
+            result = conversations.receive(channel, inbound, check_seen=check_seen)
+            answer = None
+            reply = result.reply
+            if result.duplicate:
+                if reply is not None and reply.status == "answered" and spec.respond is not None:
+                    answer = spec.respond(inbound.address or inbound.user_id, _outbound(reply))
+            elif reply is not None and spec.respond is not None and result.identity is not None:
+                reply.status = "answered"
+                answer = spec.respond(result.identity.address, _outbound(reply))
+            elif reply is not None:
+                db.session.flush()
+                delivery.queue(reply)
+            db.session.commit()
+            return answer
+        except IntegrityError:
+            db.session.rollback()
+            if check_seen:
+                raise
+    return None
+
+
+def _outbound(message: Message) -> Outbound:
+    return Outbound(message.text, tuple(message.choices or ()))
 
 
 def register(app: Any) -> None:

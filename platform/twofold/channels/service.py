@@ -67,13 +67,15 @@ def connect(
         if not token:
             raise ValidationError({"token": ["Paste the bot token BotFather gave you."]})
         sealed = {"token": token, "webhook_secret": secrets.token_urlsafe(32)}
-    elif kind == "json":
-        reply_url = str(settings.get("reply_url") or "").strip()
-        if reply_url:
+    elif kind != "widget":
+        # The JSON channel and plugins' channels: plain settings as given (a reply URL is
+        # checked like any outbound target) and a signing secret, shown once.
+        plain = {k: str(v).strip()[:500] for k, v in settings.items() if isinstance(v, str | int) and v != ""}
+        if plain.get("reply_url"):
             from twofold.integrations.targets import check_target
 
-            check_target(reply_url, "reply_url")
-            channel.settings = {"reply_url": reply_url}
+            check_target(plain["reply_url"], "reply_url")
+        channel.settings = plain
         sealed = shown = {"secret": secrets.token_hex(32)}
     db.session.add(channel)
     db.session.flush()

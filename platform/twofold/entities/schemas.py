@@ -67,6 +67,8 @@ def marshmallow_field(f: Field, *, partial: bool) -> fields.Field:
             validate=validate.Regexp(r"^[A-Z]{3}$", error="An ISO 4217 code, e.g. RUB."), **options
         )
     if f.column == "status":
+        if kind == "choice":
+            return fields.String(validate=[validate.Length(max=40), validate.OneOf(f.choices)], **options)
         return fields.String(validate=validate.Length(max=40), **options)
     if kind == "text":
         return fields.String(validate=validate.Length(max=20000), **options)

@@ -47,6 +47,8 @@ def handle_event(tenant_hex: str, event_hex: str) -> str:
                 for subscriber in subscribers():
                     subscriber(event)
             event.handled_at = utcnow()
+            # The relay does not mark what it queued (see outbox): handling is the proof.
+            event.dispatched_at = event.dispatched_at or event.handled_at
             event.attempts += 1
             db.session.commit()
             return "handled"

@@ -4,6 +4,12 @@ The relay uses the event id as the RQ job id and skips an id that Redis already 
 the after-commit relay and the sweep do not queue one event twice; the handler also checks
 ``handled_at`` under a row lock, so even a second delivery does nothing twice. If Redis is
 down at commit time the write still succeeds: the event waits in the database for the sweep.
+
+``dispatched_at`` is set by the handler (in the transaction of its effects) or by the sweep
+when it finds the job already on Redis, not by the relay: marking every relayed batch cost
+each write a second transaction (a commit and its fsync; a third of a rule job's time in
+benchmarks/automation_throughput.py). So an event is "waiting" until it is handled or seen
+queued, and the sweep also re-sends an event whose job Redis lost.
 """
 
 from __future__ import annotations
@@ -93,24 +99,14 @@ def _relay_after_commit(session: Session) -> None:
         return
     from twofold.redis_conn import get_redis
 
-    relayed = []
+    relayed = 0
     try:
         connection = get_redis()
         for tenant_id, event_id in pending:
             _enqueue(connection, tenant_id, event_id)
-            relayed.append(event_id)
+            relayed += 1
     except Exception as exc:  # Redis down: the events wait in the outbox for the sweep
-        log.warning("%d events left for the sweep: %s", len(pending) - len(relayed), exc)
-    if relayed:
-        # A fresh session: this one is in the middle of finishing its commit.
-        try:
-            with Session(bind=session.get_bind()) as marker, unscoped("marking relayed events"):
-                marker.execute(
-                    db.update(OutboxEvent).where(OutboxEvent.id.in_(relayed)).values(dispatched_at=utcnow())
-                )
-                marker.commit()
-        except Exception:  # the sweep will see them again; the handler is idempotent
-            log.exception("could not mark %d events as relayed", len(relayed))
+        log.warning("%d events left for the sweep: %s", len(pending) - relayed, exc)
 
 
 def _drop_pending(session: Session, _previous: Any = None) -> None:

@@ -1,4 +1,5 @@
-"""Public ways in: ``POST /f/<slug>/<key>`` (a web form) and ``POST /hooks/inbound/<id>``.
+"""Public ways in: ``POST /f/<slug>/<key>`` (a web form) and ``POST /hooks/inbound/<id>``,
+and ``GET /f/<slug>/<key>.js``, the script a tenant embeds to draw and send that form.
 
 Both are CSRF-exempt (the form posts from the tenant's own site; the hook is signed) and
 never create a second record for a re-sent request (see :mod:`twofold.integrations.intake`).
@@ -6,6 +7,7 @@ never create a second record for a re-sent request (see :mod:`twofold.integratio
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -14,7 +16,8 @@ from flask import Blueprint, Response, jsonify, request
 from twofold.api.errors import api_error, validation_error
 from twofold.auth.throttle import Rule, throttle
 from twofold.db import db
-from twofold.integrations import intake, signing
+from twofold.integrations import endpoints, intake, signing
+from twofold.integrations.embed_script import SCRIPT
 from twofold.integrations.models import InboundEndpoint
 from twofold.tenancy.models import Tenant
 from twofold.tenancy.scope import tenant_scope, unscoped
@@ -77,6 +80,45 @@ def form_post(slug: str, key: str) -> Any:
             db.session.rollback()
             return _cors(validation_error(exc.messages)[0]), 422
     return _cors(_answer(result, created))
+
+
+def _script(body: str, status: int = 200) -> Response:
+    response = Response(body, status=status, mimetype="application/javascript")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/f/<slug>/<key>.js")
+def form_script(slug: str, key: str) -> Response:
+    """The embeddable form: one ``<script src=".../f/<slug>/<key>.js">`` on the tenant's page
+    draws the form (or enhances ``<form data-twofold-form="<key>">``) and posts it to
+    :func:`form_post` with the page's UTM values, the referrer and an Idempotency-Key."""
+    tenant = db.session.scalar(db.select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        return _script("/* No such form. */\n", 404)
+    with tenant_scope(tenant.id):
+        endpoint = db.session.scalar(
+            db.select(InboundEndpoint).where(
+                InboundEndpoint.key == key, InboundEndpoint.kind == "form", InboundEndpoint.enabled.is_(True)
+            )
+        )
+        if endpoint is None:
+            db.session.rollback()
+            return _script("/* No such form. */\n", 404)
+        config = {
+            "key": endpoint.key,
+            "action": endpoints.form_url(endpoint, slug, request.host_url),
+            "fields": endpoints.form_fields(endpoint),
+            "extras": endpoints.accepted_extras(endpoint),
+            "submit": "Send", "sending": "Sending…", "success": "Thank you! We will be in touch soon.",
+            "fix": "Please correct the marked fields.", "failed": "Sending failed. Please try again.",
+        }
+        db.session.rollback()
+    # "<" escaped: the config cannot close a <script> element it is inlined into.
+    data = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
+    return _script(f"(function (TWOFOLD_FORM) {{\n{SCRIPT}\n}})({data});\n")
 
 
 @bp.post("/hooks/inbound/<uuid:endpoint_id>")

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from twofold.auth.permissions import Actor, acting_as
 from twofold.db import db
 from twofold.entities import service as records
+from twofold.integrations.endpoints import UTM_PARAMS, accepted_extras
 from twofold.integrations.models import IdempotencyKey, InboundEndpoint
 
 
@@ -51,7 +52,10 @@ def create_once(endpoint: InboundEndpoint, key: str | None, data: dict[str, Any]
 def mapped(endpoint: InboundEndpoint, incoming: dict[str, Any]) -> dict[str, Any]:
     """The record's values: through the endpoint's field map, or the object as it is."""
     if not endpoint.field_map:
-        return {k: v for k, v in incoming.items() if k != endpoint.id_field}
+        # UTM values and the referrer arrive with every embedded form: keep them only where
+        # the type has such a field, so they do not make the record's schema refuse the lead.
+        dropped = set(UTM_PARAMS) - set(accepted_extras(endpoint))
+        return {k: v for k, v in incoming.items() if k != endpoint.id_field and k not in dropped}
     return {
         field: incoming[name]
         for name, field in endpoint.field_map.items()

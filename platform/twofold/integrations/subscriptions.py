@@ -1,4 +1,8 @@
-"""Webhook subscriptions of a tenant: create (secret shown once), change, remove, list."""
+"""Webhook subscriptions of a tenant: create (secret shown once), change, remove, list, ping.
+
+The API (``/api/v1/webhooks``) and the settings pages call these functions alike; each
+checks the ``integrations.manage`` permission itself.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,16 @@ from marshmallow import ValidationError as MarshmallowError
 from twofold.auth.permissions import require
 from twofold.db import db
 from twofold.exceptions import NotFound
+from twofold.integrations.delivery import queue_message
 from twofold.integrations.models import WebhookDelivery, WebhookSubscription
 from twofold.integrations.targets import check_target
 from twofold.validation import ValidationError
+
+# The domain events a subscription may pick (an empty choice means every kind).
+EVENT_KINDS = (
+    "record.created", "record.updated", "record.deleted", "record.restored", "record.merged",
+    "field.changed", "stage.changed", "relation.added", "relation.removed",
+)
 
 
 class SubscriptionSchema(Schema):
@@ -83,8 +94,20 @@ def update(sub_id: uuid.UUID, data: Any) -> WebhookSubscription:
     return sub
 
 
+def set_enabled(sub_id: uuid.UUID, enabled: bool) -> WebhookSubscription:
+    return update(sub_id, {"enabled": enabled})
+
+
 def delete(sub_id: uuid.UUID) -> None:
     db.session.delete(get(sub_id))
+
+
+def ping(sub_id: uuid.UUID) -> str:
+    """Queue a ``webhook.ping`` message (sent after the caller commits); returns its id."""
+    sub = get(sub_id)
+    message_id = f"msg_ping_{uuid.uuid4().hex}"
+    queue_message(sub.id, message_id, "webhook.ping", {"subscription_id": str(sub.id)})
+    return message_id
 
 
 def all_subscriptions() -> list[WebhookSubscription]:

@@ -78,6 +78,9 @@ def _merge_types(
             error = TypeError(f"{etype.name}.{clash.name} is {old.type} in another pack, {clash.type} here")
             failures.setdefault(plugin, PluginFailed(plugin, "twofold_entity_types", error))
             continue
+        # Personal data for one pack is personal data: the flag is kept if either sets it.
+        personal = {new.name for new in etype.fields if new.personal}
+        fields = [replace(f, personal=True) if f.name in personal and not f.personal else f for f in fields]
         fields.extend(new for new in etype.fields if existing.field(new.name) is None)
         relations = existing.relations + tuple(r for r in etype.relations if r not in existing.relations)
         merged[etype.name] = replace(existing, fields=tuple(fields), relations=relations)

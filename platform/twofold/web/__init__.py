@@ -11,8 +11,11 @@ def register(app: Flask) -> None:
         auth_views,
         automations_views,
         board_views,
+        channels_views,
         fields_views,
         filters,
+        inbox_views,
+        integrations_views,
         nav,
         packs_views,
         pipelines_views,
@@ -33,5 +36,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(pipelines_views.bp)
     app.register_blueprint(api_docs_views.bp)
     app.register_blueprint(automations_views.bp)
+    app.register_blueprint(integrations_views.bp)
+    app.register_blueprint(channels_views.bp)
+    app.register_blueprint(inbox_views.bp)
     app.context_processor(nav.context)
     filters.register(app)

@@ -1,7 +1,7 @@
 """Automations: the rules list, a no-code rule builder, each rule's run log and the failed jobs.
 
-Saving goes through :class:`twofold.api.automations.RuleSchema`, the same validation as
-``POST /api/v1/automations/rules``; failed jobs use the API's own lookup and requeue.
+Saving goes through :mod:`twofold.automations.rules`, the same service (and validation) as
+``POST /api/v1/automations/rules``; failed jobs through :mod:`twofold.automations.failed_jobs`.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from twofold.api import automations as service
 from twofold.auth.permissions import require
 from twofold.automations import core_actions, run_log
+from twofold.automations import failed_jobs as failed
+from twofold.automations import rules as service
 from twofold.automations.engine import OPS, TRIGGER_TYPES
-from twofold.automations.models import Rule, RuleRun
-from twofold.db import db, utcnow
+from twofold.automations.models import Rule
+from twofold.db import db
 from twofold.exceptions import NotFound
 from twofold.packs import registry
 from twofold.tenancy.resolve import tenant_blueprint
@@ -30,7 +31,7 @@ EVENT_KINDS = ("record.created", "record.updated", "record.deleted", "record.res
 
 def _rule(rule_id: uuid.UUID) -> Rule:
     try:
-        return service._rule(rule_id)
+        return service.get_rule(rule_id)
     except NotFound:
         abort(404)
 
@@ -95,13 +96,24 @@ def _form_of(rule: Rule | None) -> dict[str, Any]:
     return service.rule_json(rule)
 
 
+def _param_errors(errors: dict[str, list[str]]) -> dict[str, list[tuple[str, list[str]]]]:
+    """``actions.<i>.params.<name>`` errors as {"<i>": [(name, messages)]}, for each action row."""
+    out: dict[str, list[tuple[str, list[str]]]] = {}
+    for key, messages in errors.items():
+        parts = key.split(".", 3)
+        if len(parts) == 4 and parts[0] == "actions" and parts[2] == "params":
+            out.setdefault(parts[1], []).append((parts[3], messages))
+    return out
+
+
 def _builder(rule: Rule | None, form: dict[str, Any], errors: dict[str, list[str]]) -> str:
     types = registry.current().entity_types
     type_fields = {
         name: [f.name for f in t.fields] + ["owner_id", "stage_id"] for name, t in types.items()
     }
     return render_template(
-        "automations/builder.html", rule=rule, form=form, errors=errors, types=types,
+        "automations/builder.html", rule=rule, form=form, errors=errors, param_errors=_param_errors(errors),
+        types=types,
         type_fields=type_fields, trigger_types=TRIGGER_TYPES, ops=OPS, event_kinds=EVENT_KINDS,
         action_types=_action_types(),
     )
@@ -109,32 +121,22 @@ def _builder(rule: Rule | None, form: dict[str, Any], errors: dict[str, list[str
 
 def _save(rule: Rule | None) -> Any:
     body = _posted()
-    data, errors = attempt(lambda: service.RuleSchema().load(body))
-    if data is None:
-        return _builder(rule, body, _flatten(errors)), 422
     if rule is None:
-        rule = Rule(**data, state={}, pack="")
-        db.session.add(rule)
+        saved, errors = attempt(lambda: service.create_rule(body))
     else:
-        for key, value in data.items():
-            setattr(rule, key, value)
-        rule.updated_at = utcnow()
+        saved, errors = attempt(lambda: service.update_rule(rule, body))
+    if saved is None:
+        return _builder(rule, body, _flatten(errors)), 422
     db.session.commit()
-    flash(f"Rule “{rule.name}” saved.")
+    flash(f"Rule “{saved.name}” saved.")
     return redirect(url_for(".rules"))
 
 
 @bp.get("/")
 def rules() -> Any:
     require("automations.manage")
-    rows = list(db.session.scalars(db.select(Rule).order_by(Rule.created_at, Rule.id)))
-    last: dict[uuid.UUID, RuleRun] = {}
-    if rows:
-        for run in db.session.scalars(
-            db.select(RuleRun).where(RuleRun.rule_id.in_([r.id for r in rows])).order_by(RuleRun.started_at)
-        ):
-            last[run.rule_id] = run
-    return render_template("automations/rules.html", rules=rows, last=last)
+    rows = service.list_rules()
+    return render_template("automations/rules.html", rules=rows, last=run_log.last_runs(rows))
 
 
 @bp.get("/new")
@@ -166,8 +168,7 @@ def update(rule_id: uuid.UUID) -> Any:
 def toggle(rule_id: uuid.UUID) -> Any:
     require("automations.manage")
     rule = _rule(rule_id)
-    rule.enabled = not rule.enabled
-    rule.updated_at = utcnow()
+    service.set_enabled(rule, not rule.enabled)
     db.session.commit()
     flash(f"Rule “{rule.name}” {'enabled' if rule.enabled else 'disabled'}.")
     return redirect(url_for(".rules"))
@@ -184,22 +185,14 @@ def runs(rule_id: uuid.UUID) -> Any:
 @bp.get("/failed-jobs")
 def failed_jobs() -> Any:
     require("automations.manage")
-    found = [
-        {
-            "id": job.id, "queue": name, "func": job.args[0].get("func"),
-            "failed_at": job.ended_at,
-            "error": (job.latest_result().exc_string if job.latest_result() else None),
-        }
-        for name, job in service._own_failed_jobs()
-    ]
-    return render_template("automations/failed_jobs.html", jobs=found)
+    return render_template("automations/failed_jobs.html", jobs=failed.own_failed_jobs())
 
 
 @bp.post("/failed-jobs/<job_id>/retry")
 def retry(job_id: str) -> Any:
     require("automations.manage")
     try:
-        service.retry_failed_job(job_id)
+        failed.retry(job_id)
     except NotFound:
         abort(404)
     flash("Job queued again.")

@@ -115,3 +115,51 @@
     }
   });
 })();
+
+/* Settings → Integrations: a [data-copy="<id>"] button copies the text of that element
+ * (a secret shown once, an embed snippet) and says so. */
+(function () {
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-copy]") : null;
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.textContent).then(function () {
+      var label = button.textContent;
+      button.textContent = "Copied";
+      window.setTimeout(function () { button.textContent = label; }, 1500);
+    });
+  });
+})();
+
+/* Inbox: Ctrl+Enter (Cmd+Enter on a Mac) sends a reply; a new message arriving by a poll
+ * and by a reply's answer at once shows once; the reply box keeps the focus after sending. */
+(function () {
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    var box = event.target.closest ? event.target.closest("[data-send-on-ctrl-enter]") : null;
+    if (!box || !box.form) return;
+    event.preventDefault();
+    if (box.form.requestSubmit) box.form.requestSubmit(); else box.form.submit();
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var transcript = document.getElementById("transcript");
+    if (!transcript) return;
+    var seen = {};
+    Array.prototype.forEach.call(transcript.querySelectorAll(".bubble[id]"), function (bubble) {
+      if (seen[bubble.id]) bubble.remove(); else seen[bubble.id] = true;
+    });
+    var placeholder = document.getElementById("no-messages");
+    if (placeholder && transcript.querySelector(".bubble")) placeholder.remove();
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "reply") return;
+    var box = document.getElementById("f-text");
+    if (box) box.focus();
+    var transcript = document.getElementById("transcript");
+    if (transcript) transcript.scrollTop = transcript.scrollHeight;
+  });
+})();
