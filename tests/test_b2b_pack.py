@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from rq import Queue, SimpleWorker
 
-from tests import test_chatbot_telegram as chat
+from tests.support import chatbot as chat
 from tests.support.bot_api import GOOD_TOKEN, BotApi
 from tests.support.crm import Api
 from tests.support.factories import TenantHandle, signup

@@ -14,11 +14,11 @@ import pytest
 from flask import Flask
 
 from tests.support.bot_api import GOOD_TOKEN, BotApi, bot_api
+from tests.support.chatbot import counts, post
 from tests.support.crm import Api
 from tests.support.factories import TenantHandle, signup
 from tests.support.telegram_updates import conversation
 from tests.test_automations import drain
-from tests.test_chatbot_telegram import counts, post
 from twofold.channels import flows
 from twofold.db import db
 from twofold.entities.models import Record, Relation

@@ -10,9 +10,9 @@ from flask import Flask
 from rq import Queue, SimpleWorker
 
 from tests.plugins import bot_fixture
+from tests.support.chatbot import counts, shop
 from tests.support.crm import Api
 from tests.support.receiver import receiver
-from tests.test_chatbot_telegram import counts, shop
 from twofold.channels import delivery
 from twofold.integrations import signing
 

@@ -7,77 +7,19 @@ webhook route, the database, the outbox, Redis and an RQ worker for a manager's 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from typing import Any
 
-import pytest
 from flask import Flask
 from rq import Queue, SimpleWorker
 
-from tests.plugins import bot_fixture
-from tests.support.bot_api import GOOD_TOKEN, BotApi, bot_api
+from tests.support.bot_api import BotApi
+from tests.support.chatbot import ANSWERS, connect, counts, post, shop, work
+from tests.support.chatbot import telegram as telegram  # the fake Bot API fixture
 from tests.support.crm import Api
-from tests.support.factories import TenantHandle, signup
 from tests.support.telegram_updates import USER, conversation, update
-from twofold.channels import delivery
-from twofold.channels.models import ContactIdentity, Conversation, Message
+from twofold.channels.models import ContactIdentity, Conversation
 from twofold.db import db
 from twofold.entities.models import Activity, Record, Relation
-from twofold.events.models import OutboxEvent
 from twofold.tenancy.scope import tenant_scope
-
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ANSWERS = ["/start spring_ads", "A sofa", "large", "lots", "1500", "Phone", "+7 912 345-67-89"]
-
-
-@pytest.fixture
-def telegram(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[BotApi]:
-    with bot_api() as api:
-        monkeypatch.setitem(app.config, "TELEGRAM_API_BASE", api.url)
-        yield api
-
-
-def shop(app: Flask, slug: str) -> TenantHandle:
-    plugins = app.extensions["twofold.plugins"]
-    if plugins.manager.get_plugin(bot_fixture.NAME) is None:
-        plugins.register(bot_fixture, name=bot_fixture.NAME)
-    tenant = signup(app, slug)
-    response = app.test_client().post(f"/api/v1/packs/{bot_fixture.NAME}/enable", headers=tenant.api())
-    assert response.status_code == 200, response.get_json()
-    return tenant
-
-
-def connect(app: Flask, tenant: TenantHandle, telegram: BotApi) -> tuple[str, str]:
-    """Connect a bot as an admin does; returns the webhook path and the secret Telegram got."""
-    response = Api(app, tenant).post(
-        "/channels",
-        json={"kind": "telegram", "name": "Shop bot", "flow": bot_fixture.FLOW, "token": GOOD_TOKEN},
-    )
-    assert response.status_code == 201, response.get_json()
-    body = response.get_json()
-    hook = next(p for m, p in telegram.calls if m == "setWebhook")
-    assert hook["url"] == body["webhook_url"]
-    assert hook["url"].endswith(f"/hooks/telegram/{body['id']}")
-    return f"/hooks/telegram/{body['id']}", hook["secret_token"]
-
-
-def post(app: Flask, path: str, secret: str, payload: dict[str, Any]) -> Any:
-    return app.test_client().post(path, json=payload, headers={SECRET_HEADER: secret})
-
-
-def counts(app: Flask, tenant_id: uuid.UUID) -> dict[str, int]:
-    with app.app_context(), tenant_scope(tenant_id):
-        def n(model: Any, *where: Any) -> int:
-            return len(db.session.scalars(db.select(model).where(*where)).all())
-
-        return {
-            "identities": n(ContactIdentity),
-            "conversations": n(Conversation),
-            "messages": n(Message),
-            "contacts": n(Record, Record.entity_type == "contact"),
-            "leads": n(Record, Record.entity_type == "lead"),
-            "completed_events": n(OutboxEvent, OutboxEvent.kind == "conversation.completed"),
-        }
 
 
 def test_a_whole_conversation_makes_one_contact_one_conversation_one_lead(
@@ -167,12 +109,6 @@ def test_a_wrong_token_is_refused_when_connecting(app: Flask, telegram: BotApi) 
     assert Api(app, tenant).get("/channels").get_json()["data"] == []
 
 
-def _work(app: Flask) -> None:
-    with app.app_context():
-        connection = app.extensions["twofold.redis"]
-        SimpleWorker([Queue(delivery.QUEUE, connection=connection)], connection=connection).work(burst=True)
-
-
 def test_a_managers_reply_reaches_the_client_on_telegram(app: Flask, telegram: BotApi) -> None:
     tenant = shop(app, "sofas")
     path, secret = connect(app, tenant, telegram)
@@ -183,7 +119,7 @@ def test_a_managers_reply_reaches_the_client_on_telegram(app: Flask, telegram: B
     text = "Hello Ivan, which colour?"
     response = api.post(f"/conversations/{waiting['id']}/messages", json={"text": text})
     assert response.status_code == 201, response.get_json()
-    _work(app)
+    work(app)
     assert telegram.sent() == [
         {"chat_id": str(USER["id"]), "text": text, "reply_markup": {"remove_keyboard": True}}
     ]
@@ -194,7 +130,7 @@ def test_a_managers_reply_reaches_the_client_on_telegram(app: Flask, telegram: B
     response = post(app, path, secret, update(8100, "Green"))
     assert response.get_json() == {}
     assert api.get(f"/conversations/{waiting['id']}").get_json()["messages"][-1]["text"] == "Green"
-    _work(app)
+    work(app)
     assert len(telegram.sent()) == 1
 
 

@@ -18,8 +18,9 @@ from flask import Flask
 from rq import Queue, SimpleWorker
 
 from tests.plugins import bot_fixture
+from tests.support.chatbot import shop
 from tests.support.crm import Api
-from tests.support.factories import TenantHandle, signup
+from tests.support.factories import TenantHandle
 from twofold import manifests
 from twofold.app import REPO_ROOT
 from twofold.channels import delivery, widget_views
@@ -35,16 +36,6 @@ ANSWERS = ["Hello", "A sofa", "large", "lots", "1500", "Phone", "+7 912 345-67-8
 UTM = {"utm_source": "google", "utm_medium": "cpc", "utm_campaign": "spring_sale"}
 PAGE = "https://shop.example.com/sofas?utm_source=google&utm_medium=cpc&utm_campaign=spring_sale"
 REFERRER = "https://www.google.com/"
-
-
-def shop(app: Flask, slug: str) -> TenantHandle:
-    plugins = app.extensions["twofold.plugins"]
-    if plugins.manager.get_plugin(bot_fixture.NAME) is None:
-        plugins.register(bot_fixture, name=bot_fixture.NAME)
-    tenant = signup(app, slug)
-    response = app.test_client().post(f"/api/v1/packs/{bot_fixture.NAME}/enable", headers=tenant.api())
-    assert response.status_code == 200, response.get_json()
-    return tenant
 
 
 def connect(app: Flask, tenant: TenantHandle, name: str = "Website chat") -> dict[str, Any]:

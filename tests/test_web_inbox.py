@@ -13,12 +13,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.support.bot_api import BotApi
+from tests.support.chatbot import ANSWERS, connect, post, shop
+from tests.support.chatbot import telegram as telegram  # the fixture, for this module too
+from tests.support.chatbot import work as _work
 from tests.support.crm import Api
 from tests.support.factories import TenantHandle, login
 from tests.support.telegram_updates import conversation, update
 from tests.support.web import Browser, member_browser, text, visible_text
-from tests.test_chatbot_telegram import ANSWERS, _work, connect, post, shop
-from tests.test_chatbot_telegram import telegram as telegram  # the fixture, for this module too
 from twofold.channels.models import Message
 from twofold.db import db
 from twofold.entities.models import Record

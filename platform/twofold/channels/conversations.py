@@ -57,15 +57,18 @@ def _identity(channel: Channel, inbound: Inbound) -> ContactIdentity:
     return identity
 
 
+def latest_open(identity_id: uuid.UUID) -> Conversation | None:
+    """The client's conversation that is not closed yet, if any (the newest)."""
+    return db.session.scalar(
+        db.select(Conversation)
+        .where(Conversation.identity_id == identity_id, Conversation.state != "closed")
+        .order_by(Conversation.started_at.desc())
+        .limit(1)
+    )
+
+
 def _open_conversation(channel: Channel, identity: ContactIdentity, inbound: Inbound) -> Conversation:
-    conversation = None
-    if identity.id is not None:
-        conversation = db.session.scalar(
-            db.select(Conversation)
-            .where(Conversation.identity_id == identity.id, Conversation.state != "closed")
-            .order_by(Conversation.started_at.desc())
-            .limit(1)
-        )
+    conversation = latest_open(identity.id) if identity.id is not None else None
     if conversation is None:
         db.session.flush()  # the identity's id, for the new conversation
         conversation = Conversation(

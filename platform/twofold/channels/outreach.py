@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 
 from twofold.channels import delivery
-from twofold.channels.conversations import add_outbound
+from twofold.channels.conversations import add_outbound, latest_open
 from twofold.channels.meta import Outbound
 from twofold.channels.models import Channel, ContactIdentity, Conversation, Message
 from twofold.db import db, utcnow
@@ -54,12 +54,7 @@ def send_to_record(record_id: uuid.UUID, text: str, *, key: str, kind: str | Non
     identity = identity_for(record_id, kind)
     if identity is None:
         raise NoChannel("this record leads to no client on a channel" + (f" of kind {kind}" if kind else ""))
-    conversation = db.session.scalar(
-        db.select(Conversation)
-        .where(Conversation.identity_id == identity.id, Conversation.state != "closed")
-        .order_by(Conversation.started_at.desc())
-        .limit(1)
-    )
+    conversation = latest_open(identity.id)
     if conversation is None:
         # The client's answer to this touch should reach a person, not restart the bot.
         now = utcnow()
