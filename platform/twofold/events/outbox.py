@@ -99,14 +99,30 @@ def _relay_after_commit(session: Session) -> None:
         return
     from twofold.redis_conn import get_redis
 
-    relayed = 0
     try:
-        connection = get_redis()
-        for tenant_id, event_id in pending:
-            _enqueue(connection, tenant_id, event_id)
-            relayed += 1
+        _enqueue_fresh(get_redis(), pending)
     except Exception as exc:  # Redis down: the events wait in the outbox for the sweep
-        log.warning("%d events left for the sweep: %s", len(pending) - relayed, exc)
+        log.warning("%d events left for the sweep: %s", len(pending), exc)
+
+
+def _enqueue_fresh(connection: Any, pending: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """Queue the events a commit just wrote, in one round trip to Redis.
+
+    No existence check: their jobs cannot be there yet (the sweep leaves events younger than
+    its grace alone), and a second copy would find the event handled and stop.
+    """
+    from rq import Queue
+
+    from twofold.events.handler import handle_event
+
+    queue = Queue(EVENTS_QUEUE, connection=connection)
+    queue.enqueue_many([
+        Queue.prepare_data(
+            handle_event, (str(tenant_id), str(event_id)), job_id=job_id(event_id),
+            result_ttl=3600, failure_ttl=7 * 86400,
+        )
+        for tenant_id, event_id in pending
+    ])
 
 
 def _drop_pending(session: Session, _previous: Any = None) -> None:
