@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 
 from tests.support.bot_api import GOOD_TOKEN, BotApi, bot_api
-from tests.support.chatbot import counts, post
+from tests.support.chatbot import counts, post, settle
 from tests.support.crm import Api
 from tests.support.factories import TenantHandle, signup
 from tests.support.telegram_updates import conversation
@@ -150,6 +150,7 @@ def test_a_telegram_conversation_makes_one_contact_and_one_lead_in_new(app: Flas
     assert replies[3] == "Your phone number, please?"
     assert replies[4].startswith("That does not look like a phone number")
     assert replies[5].startswith("Thank you! A manager has your request")
+    settle(app)  # a worker makes the records from the event the last answer wrote
 
     assert {k: v for k, v in counts(app, tenant.tenant_id).items() if k in ("contacts", "leads")} == {
         "contacts": 1, "leads": 1}
@@ -184,6 +185,7 @@ def test_here_in_chat_needs_no_contact_detail(app: Flask, telegram: BotApi) -> N
         for payload in conversation(8000, ["Hi", "Gift card", "3"])  # "3": the third option, by number
     ]
     assert replies[-1].startswith("Thank you!")
+    settle(app)
     assert {k: counts(app, tenant.tenant_id)[k] for k in ("contacts", "leads")} == {"contacts": 1, "leads": 1}
     with app.app_context(), tenant_scope(tenant.tenant_id):
         contact = db.session.scalar(db.select(Record).where(Record.entity_type == "contact"))

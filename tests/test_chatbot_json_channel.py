@@ -10,7 +10,7 @@ from flask import Flask
 from rq import Queue, SimpleWorker
 
 from tests.plugins import bot_fixture
-from tests.support.chatbot import counts, shop
+from tests.support.chatbot import counts, settle, shop
 from tests.support.crm import Api
 from tests.support.receiver import receiver
 from twofold.channels import delivery
@@ -48,6 +48,7 @@ def test_a_signed_conversation_gets_answers_and_a_lead(app: Flask) -> None:
         assert answers[0]["text"].endswith("What are you looking for?")
         assert answers[1]["choices"] == ["small", "large"]
         assert answers[-1]["text"] == "Thanks! A manager will write to you here."
+        settle(app)
         found = counts(app, tenant.tenant_id)
         assert (found["contacts"], found["leads"], found["conversations"]) == (1, 1, 1)
         lead = api.get("/records/lead").get_json()["data"][0]

@@ -8,19 +8,11 @@ import hmac
 import json
 
 from flask import Flask
-from rq import Queue, SimpleWorker
 
 from tests.plugins import bot_fixture, sms_channel
-from tests.support.chatbot import counts, shop
+from tests.support.chatbot import counts, settle, shop
 from tests.support.crm import Api
 from tests.support.receiver import receiver
-from twofold.channels import delivery
-
-
-def _work(app: Flask) -> None:
-    with app.app_context():
-        connection = app.extensions["twofold.redis"]
-        SimpleWorker([Queue(delivery.QUEUE, connection=connection)], connection=connection).work(burst=True)
 
 
 def test_an_sms_conversation_through_a_plugin_channel(app: Flask) -> None:
@@ -45,7 +37,7 @@ def test_an_sms_conversation_through_a_plugin_channel(app: Flask) -> None:
                                             content_type="application/json",
                                             headers={"X-Sms-Signature": signature})
             assert answer.status_code == 200 and answer.get_json() == {}  # SMS has no response body
-        _work(app)
+        settle(app)
         texts = [json.loads(r.body)["text"] for r in gateway.requests]
         # The phone came with the SMS: after "Phone" the bot does not ask for it.
         assert texts[-1] == "Thanks! A manager will write to you here."

@@ -9,10 +9,9 @@ from __future__ import annotations
 import uuid
 
 from flask import Flask
-from rq import Queue, SimpleWorker
 
 from tests.support.bot_api import BotApi
-from tests.support.chatbot import ANSWERS, connect, counts, post, shop, work
+from tests.support.chatbot import ANSWERS, connect, counts, post, settle, shop, work
 from tests.support.chatbot import telegram as telegram  # the fake Bot API fixture
 from tests.support.crm import Api
 from tests.support.telegram_updates import USER, conversation, update
@@ -45,6 +44,9 @@ def test_a_whole_conversation_makes_one_contact_one_conversation_one_lead(
     assert replies[6]["text"] == "Thanks! A manager will write to you here."
     assert replies[6]["reply_markup"] == {"remove_keyboard": True}
 
+    # The answers are all in: a worker makes the records, from the event the last one wrote.
+    assert counts(app, tenant.tenant_id)["leads"] == 0
+    settle(app)
     assert counts(app, tenant.tenant_id) == {
         "identities": 1, "conversations": 1, "messages": 14, "contacts": 1, "leads": 1,
         "completed_events": 1,
@@ -78,13 +80,16 @@ def test_the_same_updates_five_times_change_nothing_more(app: Flask, telegram: B
     path, secret = connect(app, tenant, telegram)
     updates = conversation(6000, ANSWERS)
     first_answers = [post(app, path, secret, payload).get_json() for payload in updates]
+    settle(app)
     once = counts(app, tenant.tenant_id)
+    assert (once["leads"], once["completed_events"]) == (1, 1)
     for _ in range(5):
         for payload, first in zip(updates, first_answers, strict=True):
             response = post(app, path, secret, payload)
             assert response.status_code == 200  # Telegram stops re-sending on a 2xx
             # It re-sends when our answer was lost on the way: the client gets it again.
             assert response.get_json() == first
+        settle(app)
     assert counts(app, tenant.tenant_id) == once
 
 
@@ -139,6 +144,7 @@ def test_a_returning_client_is_matched_and_known_answers_are_skipped(app: Flask,
     path, secret = connect(app, tenant, telegram)
     for payload in conversation(9000, ANSWERS):
         post(app, path, secret, payload)
+    settle(app)
     api = Api(app, tenant)
     (first,) = api.get("/conversations").get_json()["data"]
     assert api.post(f"/conversations/{first['id']}/close").status_code == 200
@@ -146,6 +152,7 @@ def test_a_returning_client_is_matched_and_known_answers_are_skipped(app: Flask,
     replies = [post(app, path, secret, p).get_json()["text"] for p in again]
     # The phone is the contact's already: the bot does not ask it again.
     assert replies[-1] == "Thanks! A manager will write to you here."
+    settle(app)
     found = counts(app, tenant.tenant_id)
     assert (found["contacts"], found["leads"], found["conversations"], found["identities"]) == (1, 2, 2, 1)
 
@@ -164,11 +171,7 @@ def test_an_automation_writes_to_the_client_once_on_their_channel(app: Flask, te
     rule_id = response.get_json()["id"]
     for payload in conversation(9500, ANSWERS):
         post(app, path, secret, payload)
-    with app.app_context():
-        connection = app.extensions["twofold.redis"]
-        queues = [Queue(name, connection=connection) for name in ("events", "automations", "default")]
-        for _ in range(2):  # the event's job queues the rule's, which queues the delivery
-            SimpleWorker(queues, connection=connection).work(burst=True)
+    settle(app)  # the records, then the rule's job, then the delivery
     assert [m["text"] for m in telegram.sent()] == ["We got your request: A sofa."]
     runs = api.get(f"/automations/rules/{rule_id}/runs").get_json()["data"]
     assert [[a["status"] for a in r["actions"]] for r in runs] == [["ok"]], runs

@@ -18,7 +18,7 @@ from flask import Flask
 from rq import Queue, SimpleWorker
 
 from tests.plugins import bot_fixture
-from tests.support.chatbot import shop
+from tests.support.chatbot import settle, shop
 from tests.support.crm import Api
 from tests.support.factories import TenantHandle
 from twofold import manifests
@@ -102,6 +102,7 @@ def test_a_whole_conversation_through_the_widget_makes_one_lead_with_the_pages_u
     assert bodies[0]["message"]["author"] == "client" and bodies[0]["message"]["text"] == "Hello"
     assert bodies[-1]["state"] == "waiting"
 
+    settle(app)  # a worker makes the records from the event the last answer wrote
     assert counts(app, tenant.tenant_id) == {
         "identities": 1, "conversations": 1, "messages": 14, "contacts": 1, "leads": 1,
     }
@@ -139,11 +140,13 @@ def test_a_repeated_message_id_changes_nothing(app: Flask) -> None:
 
     for n, text in enumerate(ANSWERS[1:], start=1):
         assert say(app, channel["id"], text, message_id(n)).status_code == 201
+    settle(app)
     done = counts(app, tenant.tenant_id)
     assert done["leads"] == 1
     for _ in range(2):
         for n, text in enumerate(ANSWERS, start=0):
             assert say(app, channel["id"], text, message_id(n or 100)).status_code == 200
+    settle(app)
     assert counts(app, tenant.tenant_id) == done
     # The same message id from another visitor is another message.
     assert say(app, channel["id"], "Hi", message_id(1), visitor=OTHER_VISITOR).status_code == 201

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.support.bot_api import BotApi
-from tests.support.chatbot import ANSWERS, connect, post, shop
+from tests.support.chatbot import ANSWERS, connect, post, settle, shop
 from tests.support.chatbot import telegram as telegram  # the fixture, for this module too
 from tests.support.chatbot import work as _work
 from tests.support.crm import Api
@@ -48,6 +48,7 @@ def chat_with(
 ) -> None:
     for payload in conversation(first_id, texts, user):
         assert post(app, path, secret, payload).status_code == 200
+    settle(app)  # what a finished conversation makes, a worker makes
 
 
 def conversation_of(app: Flask, tenant: TenantHandle, name: str) -> SimpleNamespace:

@@ -47,8 +47,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     jobs.install()
     outbox.install()
     from twofold.automations import engine as automation_engine
+    from twofold.channels import completion
 
-    app.extensions.setdefault("twofold.event_subscribers", []).append(automation_engine.on_event)
+    # The bot's records first, so that a rule on the same event finds them.
+    app.extensions.setdefault("twofold.event_subscribers", []).append(completion.on_event)
+    app.extensions["twofold.event_subscribers"].append(automation_engine.on_event)
 
     _register_blueprints(app)
     _register_plugin_blueprints(app)

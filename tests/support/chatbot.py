@@ -84,3 +84,16 @@ def work(app: Flask) -> None:
     with app.app_context():
         connection = app.extensions["twofold.redis"]
         SimpleWorker([Queue(delivery.QUEUE, connection=connection)], connection=connection).work(burst=True)
+
+
+def settle(app: Flask) -> None:
+    """Run every queued job with real workers until none is left: the records a finished
+    conversation makes (its event's handler), the rules that follow, the replies they send."""
+    with app.app_context():
+        connection = app.extensions["twofold.redis"]
+        names = ("events", "automations", "default", "mail")
+        queues = [Queue(name, connection=connection) for name in names]
+        for _ in range(10):
+            if not any(q.count for q in queues):
+                return
+            SimpleWorker(queues, connection=connection).work(burst=True)

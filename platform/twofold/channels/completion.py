@@ -1,5 +1,9 @@
 """When a flow is done: the contact matched or made, the lead made, the process started.
 
+The bot's last answer emits ``conversation.answered``; :func:`on_event`, an event
+subscriber, does the work here in a worker, in the transaction that marks the event
+handled, so it happens once and survives a Redis outage (the outbox sweep re-sends).
+
 Everything goes through the record service, so records get their pipeline's first stage,
 their timeline and their events like any other. The contact is matched, not duplicated: the
 client's channel identity first, then the normalised phone, then the e-mail. A lead the
@@ -10,6 +14,7 @@ reason is kept on it and the manager sees it in the inbox.
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from twofold.auth.permissions import Actor, acting_as
@@ -21,6 +26,7 @@ from twofold.entities import service as records
 from twofold.entities.meta import EntityType
 from twofold.entities.models import Activity, Record
 from twofold.events import outbox
+from twofold.events.models import OutboxEvent
 from twofold.exceptions import NotFound
 from twofold.packs import registry
 from twofold.tenancy.scope import owned
@@ -173,3 +179,20 @@ def _describe(exc: Exception) -> str:
         )
     return str(exc) or type(exc).__name__
 
+
+
+def on_event(event: OutboxEvent) -> None:
+    """The subscriber: create the records of a conversation whose answers are all in."""
+    if event.kind != "conversation.answered":
+        return
+    conversation = owned(Conversation, uuid.UUID(str((event.payload or {}).get("conversation_id"))))
+    if conversation is None or conversation.completed_at is not None:
+        return
+    identity = owned(ContactIdentity, conversation.identity_id)
+    from twofold.channels.conversations import flow_definition
+
+    definition = flow_definition(conversation.flow_key)
+    if identity is None or definition is None:
+        conversation.error = "The bot flow of this conversation no longer exists."
+        return
+    complete(conversation, identity, definition)

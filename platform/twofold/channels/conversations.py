@@ -250,10 +250,11 @@ def _bot_turn(conversation: Conversation, identity: ContactIdentity, inbound: In
     conversation.answers = answers
     conversation.step = key
     if key is None:
-        from twofold.channels import completion
-
-        completion.complete(conversation, identity, definition)
+        # Every answer is in. The records are made by the event's handler, in a worker:
+        # the webhook answers at once, and the outbox makes sure they are made even if
+        # Redis is down right now (see twofold.channels.completion).
         _hand_off(conversation)
+        outbox.emit("conversation.answered", conversation_id=str(conversation.id))
         lead_in.append(str(definition.get("done") or ""))
         return Outbound("\n\n".join(t for t in lead_in if t))
     question = _question(definition, key)
