@@ -17,7 +17,7 @@ from twofold.auth.permissions import require
 from twofold.channels import flows
 from twofold.channels.meta import Inbound, Outbound
 from twofold.channels.models import BotFlow, Channel, ContactIdentity, Conversation, Message
-from twofold.db import db, utcnow
+from twofold.db import db, new_id, utcnow
 from twofold.entities.models import Record
 from twofold.events import outbox
 from twofold.exceptions import NotFound
@@ -38,23 +38,34 @@ class Received:
     duplicate: bool = False
 
 
-def _identity(channel: Channel, inbound: Inbound) -> ContactIdentity:
-    identity = db.session.scalar(
-        db.select(ContactIdentity).where(
-            ContactIdentity.channel_id == channel.id, ContactIdentity.external_user_id == inbound.user_id
+def _client(channel: Channel, inbound: Inbound) -> tuple[ContactIdentity, Conversation | None]:
+    """The client and their open conversation, in one query; a new client is added."""
+    row = db.session.execute(
+        db.select(ContactIdentity, Conversation)
+        .outerjoin(
+            Conversation,
+            (Conversation.tenant_id == ContactIdentity.tenant_id)
+            & (Conversation.identity_id == ContactIdentity.id)
+            & (Conversation.state != "closed"),
         )
-    )
-    if identity is None:
+        .where(ContactIdentity.channel_id == channel.id, ContactIdentity.external_user_id == inbound.user_id)
+        .order_by(Conversation.started_at.desc())
+        .limit(1)
+    ).first()
+    if row is None:
         identity = ContactIdentity(
+            id=new_id(),  # known now, so the whole message goes in one flush at the commit
             channel_id=channel.id,
             external_user_id=inbound.user_id,
             address=inbound.address or inbound.user_id,
             display_name=inbound.name[:200],
         )
         db.session.add(identity)
-    elif inbound.name and identity.display_name != inbound.name[:200]:
+        return identity, None
+    identity, conversation = row
+    if inbound.name and identity.display_name != inbound.name[:200]:
         identity.display_name = inbound.name[:200]
-    return identity
+    return identity, conversation
 
 
 def latest_open(identity_id: uuid.UUID) -> Conversation | None:
@@ -67,11 +78,12 @@ def latest_open(identity_id: uuid.UUID) -> Conversation | None:
     )
 
 
-def _open_conversation(channel: Channel, identity: ContactIdentity, inbound: Inbound) -> Conversation:
-    conversation = latest_open(identity.id) if identity.id is not None else None
+def _open_conversation(
+    channel: Channel, identity: ContactIdentity, conversation: Conversation | None, inbound: Inbound
+) -> Conversation:
     if conversation is None:
-        db.session.flush()  # the identity's id, for the new conversation
         conversation = Conversation(
+            id=new_id(),
             channel_id=channel.id,
             identity_id=identity.id,
             flow_key=channel.flow_key,
@@ -81,7 +93,6 @@ def _open_conversation(channel: Channel, identity: ContactIdentity, inbound: Inb
         if not channel.flow_key:
             conversation.handed_off_at = utcnow()
         db.session.add(conversation)
-        db.session.flush()
     elif inbound.source:
         # A later deep link or page adds to what we know; the first source stays first.
         conversation.source = {**inbound.source, **conversation.source}
@@ -96,13 +107,16 @@ def flow_definition(key: str | None) -> dict[str, Any] | None:
     return row.definition if row else None
 
 
-def receive(channel: Channel, inbound: Inbound, *, check_seen: bool = True) -> Received:
+def receive(
+    channel: Channel, inbound: Inbound, *, check_seen: bool = True, flow: dict[str, Any] | None = None
+) -> Received:
     """Store one client message and decide the bot's answer (the caller commits).
 
     A message seen before is a duplicate and changes nothing. ``check_seen=False`` skips
     the look-up for speed: the unique message id then refuses a duplicate when the
     transaction flushes (``IntegrityError``), everything is rolled back, and the caller
-    tries again with the look-up.
+    tries again with the look-up. ``flow`` is the channel's flow definition if the caller
+    read it already (the webhook reads it with the channel).
     """
     if check_seen:
         seen = db.session.scalar(
@@ -112,8 +126,8 @@ def receive(channel: Channel, inbound: Inbound, *, check_seen: bool = True) -> R
         )
         if seen is not None:
             return Received(None, duplicate=True, reply=_answer_to(seen))
-    identity = _identity(channel, inbound)
-    conversation = _open_conversation(channel, identity, inbound)
+    identity, conversation = _client(channel, inbound)
+    conversation = _open_conversation(channel, identity, conversation, inbound)
     now = utcnow()
     message = Message(
         conversation_id=conversation.id,
@@ -136,7 +150,8 @@ def receive(channel: Channel, inbound: Inbound, *, check_seen: bool = True) -> R
     )
     if conversation.state != "bot":
         return Received(conversation, identity)
-    answer = _bot_turn(conversation, identity, inbound)
+    known_flow = flow if flow is not None and conversation.flow_key == channel.flow_key else None
+    answer = _bot_turn(conversation, identity, inbound, known_flow)
     if answer is None:
         return Received(conversation, identity)
     return Received(conversation, identity, add_outbound(conversation, answer, author="bot"))
@@ -218,8 +233,10 @@ def _question(definition: dict[str, Any], key: str) -> Outbound:
     return Outbound(str(current.get("question", "")), tuple(str(c) for c in current.get("choices") or ()))
 
 
-def _bot_turn(conversation: Conversation, identity: ContactIdentity, inbound: Inbound) -> Outbound | None:
-    definition = flow_definition(conversation.flow_key)
+def _bot_turn(
+    conversation: Conversation, identity: ContactIdentity, inbound: Inbound, flow: dict[str, Any] | None
+) -> Outbound | None:
+    definition = flow if flow is not None else flow_definition(conversation.flow_key)
     if definition is None:
         _hand_off(conversation)
         return None

@@ -17,18 +17,22 @@ from sqlalchemy.exc import IntegrityError
 from twofold.api.errors import api_error
 from twofold.channels import conversations, delivery, kinds
 from twofold.channels.meta import ChannelSpec, Inbound, Outbound
-from twofold.channels.models import Channel, Message
+from twofold.channels.models import BotFlow, Channel, Message
 from twofold.db import db, writing
 from twofold.tenancy.scope import tenant_scope, unscoped
 
 bp = Blueprint("channel_hooks", __name__)
 
 
-def _channel(channel_id: uuid.UUID) -> Channel | None:
+def _channel(channel_id: uuid.UUID) -> tuple[Channel, dict[str, Any] | None] | None:
+    """The channel and its bot flow's definition, in one query."""
     with unscoped("a channel's webhook id names its tenant; the adapter's check proves the sender"):
-        return db.session.scalar(
-            db.select(Channel).where(Channel.id == channel_id, Channel.enabled.is_(True))
-        )
+        row = db.session.execute(
+            db.select(Channel, BotFlow.definition)
+            .outerjoin(BotFlow, (BotFlow.tenant_id == Channel.tenant_id) & (BotFlow.key == Channel.flow_key))
+            .where(Channel.id == channel_id, Channel.enabled.is_(True))
+        ).first()
+    return (row[0], row[1]) if row else None
 
 
 @bp.post("/hooks/telegram/<uuid:channel_id>")
@@ -44,9 +48,10 @@ def channel(channel_id: uuid.UUID) -> Any:
 
 
 def receive(channel_id: uuid.UUID, expected_kind: str | None = None) -> Any:
-    found = _channel(channel_id)
-    if found is None or (expected_kind and found.kind != expected_kind):
+    loaded = _channel(channel_id)
+    if loaded is None or (expected_kind and loaded[0].kind != expected_kind):
         return api_error(404, "not_found", "No such channel.")
+    found, flow = loaded
     raw = request.get_data(cache=True)
     with tenant_scope(found.tenant_id):
         try:
@@ -63,11 +68,13 @@ def receive(channel_id: uuid.UUID, expected_kind: str | None = None) -> Any:
         except ValueError as exc:
             db.session.rollback()
             return api_error(422, "invalid", str(exc))
-        answers = [answer for inbound in incoming if (answer := _take(found, spec, inbound)) is not None]
+        answers = [a for inbound in incoming if (a := _take(found, spec, inbound, flow)) is not None]
     return jsonify(answers[0] if answers else {})
 
 
-def _take(channel: Channel, spec: ChannelSpec, inbound: Inbound) -> dict[str, Any] | None:
+def _take(
+    channel: Channel, spec: ChannelSpec, inbound: Inbound, flow: dict[str, Any] | None
+) -> dict[str, Any] | None:
     """Store one message and commit; the response body that answers it, if the channel has one.
 
     The first try skips the duplicate look-up; a unique-key clash (a re-sent update, or two
@@ -75,7 +82,7 @@ def _take(channel: Channel, spec: ChannelSpec, inbound: Inbound) -> dict[str, An
     """
     for check_seen in (False, True):
         try:
-            result = conversations.receive(channel, inbound, check_seen=check_seen)
+            result = conversations.receive(channel, inbound, check_seen=check_seen, flow=flow)
             answer = None
             reply = result.reply
             if result.duplicate:
