@@ -8,6 +8,7 @@ refuses to store secrets without a real key.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import logging
@@ -26,10 +27,21 @@ def _fernet() -> Fernet:
     if not key:
         if config.get("TWOFOLD_ENV") == "production":
             raise RuntimeError("TWOFOLD_SECRETS_KEY must be set in production (a Fernet key).")
-        log.warning("TWOFOLD_SECRETS_KEY is not set; deriving the secrets key from SECRET_KEY (dev only)")
-        digest = hashlib.sha256(b"twofold-secrets:" + config["SECRET_KEY"].encode()).digest()
-        key = base64.urlsafe_b64encode(digest).decode()
-    return Fernet(key.encode() if isinstance(key, str) else key)
+        return _derived(config["SECRET_KEY"])
+    return _keyed(key if isinstance(key, str) else key.decode())
+
+
+@functools.cache
+def _keyed(key: str) -> Fernet:
+    # One Fernet per key and process: a webhook unseals its channel's token on every message.
+    return Fernet(key.encode())
+
+
+@functools.cache
+def _derived(secret_key: str) -> Fernet:
+    log.warning("TWOFOLD_SECRETS_KEY is not set; deriving the secrets key from SECRET_KEY (dev only)")
+    digest = hashlib.sha256(b"twofold-secrets:" + secret_key.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
 
 
 def seal(values: dict[str, Any]) -> str:
