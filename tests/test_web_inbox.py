@@ -79,6 +79,26 @@ def tab_counts(html: str) -> dict[str, int]:
     return out
 
 
+def test_the_inbox_shows_how_fast_people_answer_and_how_the_bot_does(app: Flask, telegram: BotApi) -> None:
+    tenant = shop(app, "sofas")
+    path, secret = connect(app, tenant, telegram)
+    browser = owner(app, tenant)
+    chat_with(app, path, secret, 5000, ANSWERS)  # Ivan: the bot is done
+    chat_with(app, path, secret, 6000, ["hello", "A chair"], ANNA)  # Anna: still answering
+    words = visible_text(text(browser.get("/inbox/")))
+    # Nobody has answered yet; one flow of two completed, and that one was handed over.
+    assert "— median speed to lead" in words
+    assert "50 % bot flows completed" in words and "50 % handed to a person" in words
+    assert "2 conversations, last 30 days" in words
+
+    api = Api(app, tenant)
+    (ivan,) = api.get("/conversations?state=waiting").get_json()["data"]
+    assert api.post(f"/conversations/{ivan['id']}/messages", json={"text": "Hello!"}).status_code == 201
+    words = visible_text(text(browser.get("/inbox/")))
+    assert "100 % answered by a person within 5 min" in words
+    assert re.search(r"\d+ s median speed to lead", words), words[:300]
+
+
 def test_the_tabs_show_each_conversation_in_its_state_with_counts(app: Flask, telegram: BotApi) -> None:
     browser, path, secret = setup(app, telegram)
     chat_with(app, path, secret, 5000, ANSWERS)  # Ivan: the bot is done, he waits

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
-from twofold.channels import conversations, inbox
+from twofold.channels import conversations, inbox, stats
 from twofold.channels.models import Message
-from twofold.db import db
+from twofold.db import db, utcnow
 from twofold.extensions import htmx
 from twofold.packs import registry
 from twofold.tenancy.resolve import tenant_blueprint
@@ -31,6 +32,8 @@ TABS = (
     ("closed", "Closed"),
 )
 DEFAULT_TAB = "waiting"  # what needs a person first
+# The figures above the inbox: how the last 30 days of conversations were served.
+STATS_PERIOD = timedelta(days=30)
 
 
 def _tab() -> str:
@@ -44,7 +47,8 @@ def index() -> Any:
     page = {"tabs": TABS, "state": state, "counts": inbox.counts(), "rows": inbox.listing(state)}
     if htmx:  # the list refreshing itself
         return render_template("inbox/_list.html", **page)
-    return render_template("inbox/index.html", **page)
+    since = utcnow() - STATS_PERIOD
+    return render_template("inbox/index.html", **page, figures=stats.compute(since=since))
 
 
 def _type_labels() -> dict[str, str]:
