@@ -48,6 +48,8 @@ def deliver(message_id: str) -> str:
         external = spec.send(channel_config(channel), identity.address, message.text)
     except Exception as exc:
         message.error = f"{type(exc).__name__}: {exc}"[:1000]
+        if _last_attempt():
+            message.status = "failed"  # the inbox shows it; a manager can write again
         db.session.commit()
         raise  # RQ retries with backoff; the error is on the message meanwhile
     message.status = "sent"
@@ -57,3 +59,10 @@ def deliver(message_id: str) -> str:
     message.created_at = message.created_at or utcnow()
     db.session.commit()
     return "sent"
+
+
+def _last_attempt() -> bool:
+    from rq import get_current_job
+
+    job = get_current_job()
+    return job is None or not job.retries_left
