@@ -11,9 +11,6 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from rq import Queue
-from rq.job import Job
-from rq.registry import ScheduledJobRegistry
 
 from tests.support.bot_api import BotApi
 from tests.support.chatbot import ANSWERS, connect, post, settle, shop
@@ -21,6 +18,7 @@ from tests.support.chatbot import telegram as telegram  # the fixture, for this 
 from tests.support.chatbot import work as _work
 from tests.support.crm import Api
 from tests.support.factories import TenantHandle, login
+from tests.support.retries import bring_retries_forward
 from tests.support.telegram_updates import conversation, update
 from tests.support.web import Browser, member_browser, text, visible_text
 from twofold.channels import delivery
@@ -338,7 +336,7 @@ def test_a_reply_the_platform_refused_shows_its_error(app: Flask, telegram: BotA
     assert ">sent<" not in bubble
 
     # Each retry is scheduled later; run them now, until none is left.
-    while _bring_retries_forward(app):
+    while bring_retries_forward(app, delivery.QUEUE):
         _work(app)
     page = text(browser.get(f"/inbox/{chat.id}"))
     bubble = page[page.index('class="bubble from-human"'):page.index('id="poll"')]
@@ -346,15 +344,3 @@ def test_a_reply_the_platform_refused_shows_its_error(app: Flask, telegram: BotA
     attempts = [m for m, p in telegram.calls if m == "sendMessage" and p.get("text") == "Are you there?"]
     assert len(attempts) == 4  # the first try and three retries
 
-
-def _bring_retries_forward(app: Flask) -> int:
-    """Enqueue now the retries RQ's scheduler would enqueue later; returns how many."""
-    with app.app_context():
-        connection = app.extensions["twofold.redis"]
-        queue = Queue(delivery.QUEUE, connection=connection)
-        registry = ScheduledJobRegistry(queue=queue)
-        ids = registry.get_job_ids()
-        for job_id in ids:
-            registry.remove(job_id)
-            queue.enqueue_job(Job.fetch(job_id, connection=connection))
-        return len(ids)

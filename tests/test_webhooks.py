@@ -7,12 +7,12 @@ import uuid
 import pytest
 from flask import Flask
 from rq import Queue, SimpleWorker
-from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from standardwebhooks.webhooks import Webhook
 
 from tests.support.crm import Api, crm_tenant
 from tests.support.receiver import receiver
+from tests.support.retries import bring_retries_forward
 from twofold.auth.models import SecurityEvent
 from twofold.db import db
 from twofold.events import outbox
@@ -30,20 +30,7 @@ def _work(app: Flask) -> None:
 
 
 def _bring_retries_forward(app: Flask) -> int:
-    """Enqueue now the retries RQ's scheduler would enqueue later; returns how many.
-
-    A worker with the scheduler would do the same when their time comes (hours, on the real
-    schedule); the test checks the schedule was set, then moves the jobs forward.
-    """
-    with app.app_context():
-        connection = app.extensions["twofold.redis"]
-        queue = Queue(delivery.QUEUE, connection=connection)
-        registry = ScheduledJobRegistry(queue=queue)
-        ids = registry.get_job_ids()
-        for job_id in ids:
-            registry.remove(job_id)
-            queue.enqueue_job(Job.fetch(job_id, connection=connection))
-        return len(ids)
+    return bring_retries_forward(app, delivery.QUEUE)
 
 
 def _subscribe(api: Api, url: str, **extra) -> dict:
