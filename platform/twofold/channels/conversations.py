@@ -13,6 +13,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam, select
+
 from twofold.auth.permissions import require
 from twofold.channels import flows
 from twofold.channels.meta import Inbound, Outbound
@@ -38,20 +40,27 @@ class Received:
     duplicate: bool = False
 
 
+# Built once: on the webhook's hot path, building a statement costs more than running it.
+_CLIENT = (
+    select(ContactIdentity, Conversation)
+    .outerjoin(
+        Conversation,
+        (Conversation.tenant_id == ContactIdentity.tenant_id)
+        & (Conversation.identity_id == ContactIdentity.id)
+        & (Conversation.state != "closed"),
+    )
+    .where(
+        ContactIdentity.channel_id == bindparam("channel_id"),
+        ContactIdentity.external_user_id == bindparam("user_id"),
+    )
+    .order_by(Conversation.started_at.desc())
+    .limit(1)
+)
+
+
 def _client(channel: Channel, inbound: Inbound) -> tuple[ContactIdentity, Conversation | None]:
     """The client and their open conversation, in one query; a new client is added."""
-    row = db.session.execute(
-        db.select(ContactIdentity, Conversation)
-        .outerjoin(
-            Conversation,
-            (Conversation.tenant_id == ContactIdentity.tenant_id)
-            & (Conversation.identity_id == ContactIdentity.id)
-            & (Conversation.state != "closed"),
-        )
-        .where(ContactIdentity.channel_id == channel.id, ContactIdentity.external_user_id == inbound.user_id)
-        .order_by(Conversation.started_at.desc())
-        .limit(1)
-    ).first()
+    row = db.session.execute(_CLIENT, {"channel_id": channel.id, "user_id": inbound.user_id}).first()
     if row is None:
         identity = ContactIdentity(
             id=new_id(),  # known now, so the whole message goes in one flush at the commit
