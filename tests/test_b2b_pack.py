@@ -96,7 +96,8 @@ def test_enabling_the_pack_brings_its_types_funnel_and_flow(app: Flask) -> None:
     with app.app_context(), tenant_scope(tenant.tenant_id):
         assert flows.problems(definition, registry.current().entity_types) == []
         db.session.remove()
-    assert flow["definition"]["links"] == [["deal", "initiator", "contact"], ["deal", "company", "company"]]
+    assert flow["definition"]["links"] == [
+        ["deal", "initiator", "contact"], ["deal", "company", "company"], ["contact", "company", "company"]]
 
     # A company is checked like any record: the legal name is required, the size a choice.
     bad = api.post("/records/company", json={"size": "huge"})
@@ -206,7 +207,7 @@ def test_a_telegram_inquiry_makes_a_contact_a_company_and_a_deal_they_initiated(
 
         (contact,), (company,), (deal,) = of("contact"), of("company"), of("deal")
         assert contact.data == {"name": "Ivan Petrov", "position": "Procurement manager",
-                                "email": "olga@uralmash.example.com"}
+                                "email": "olga@uralmash.example.com", "company": str(company.id)}
         assert company.data == {"legal_name": "Uralmash Trading LLC", "size": "251-1000", "strategic": False}
         assert deal.data["name"] == "200 valves DN50"
         assert (deal.data["timeline"], deal.data["source"], deal.data["campaign"]) == (

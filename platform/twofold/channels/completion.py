@@ -155,7 +155,12 @@ def _create_records(
             own = {**_source_values(etype, conversation, channel), **own}
         made[alias] = records.create(etype.name, own)
     for source, role, target in definition.get("links") or []:
-        relations.relate(types[source], made[source].id, role, made[target].id)
+        # A link names a relation role, or a reference field of the source (a contact's company).
+        field = registry.entity_type(types[source]).field(role)
+        if field is not None and field.type == "reference":
+            records.update(types[source], made[source].id, {role: str(made[target].id)})
+        else:
+            relations.relate(types[source], made[source].id, role, made[target].id)
     lead = made[aliases[-1]]
     db.session.add(Activity(
         record_id=lead.id,

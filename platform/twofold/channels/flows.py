@@ -216,9 +216,12 @@ def _link_problems(link: Any, records: dict[str, str], entity_types: dict[str, A
     if source not in records or target not in records:
         return [f"links: {link!r} names a record the flow does not fill."]
     etype = (entity_types or {}).get(records[source])
-    if etype is not None and role not in {r.name for r in etype.relations}:
-        return [f"links: {records[source]} has no relation role {role!r}."]
-    return []
+    if etype is None or role in {r.name for r in etype.relations}:
+        return []
+    field = etype.field(role)
+    if field is not None and field.type == "reference":
+        return []
+    return [f"links: {records[source]} has no relation role or reference field {role!r}."]
 
 
 def _loop_problems(definition: dict[str, Any]) -> list[str]:

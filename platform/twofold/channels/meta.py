@@ -104,7 +104,8 @@ class BotFlowSpec:
     records it fills, alias to type (by default ``{"contact": contact_type, "lead":
     entity_type}``), created in that order with the contact matched, not duplicated;
     ``links`` relate them (``("deal", "initiator", "contact")``: the deal's relation role
-    ``initiator`` points at the contact).
+    ``initiator`` points at the contact; ``("contact", "company", "company")``: the
+    contact's reference field ``company`` is set to the company).
     """
 
     key: str

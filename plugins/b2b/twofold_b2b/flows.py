@@ -14,7 +14,10 @@ NEW_INQUIRY = BotFlowSpec(
     greeting="Hello! A few short questions, and we will pass your inquiry to the right manager.",
     done="Thank you! Your manager will contact you shortly.",
     records={"contact": "contact", "company": "company", "deal": "deal"},
-    links=(("deal", "initiator", "contact"), ("deal", "company", "company")),
+    links=(
+        ("deal", "initiator", "contact"), ("deal", "company", "company"),
+        ("contact", "company", "company"),  # the contact's own reference field
+    ),
     steps=(
         BotStep("company", "Which company do you represent?", target_field="company.legal_name"),
         BotStep("position", "What is your role there?", target_field="contact.position"),
