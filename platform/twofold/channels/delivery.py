@@ -13,7 +13,7 @@ from typing import Any
 from twofold import jobs
 from twofold.channels import kinds
 from twofold.channels.models import Channel, ContactIdentity, Conversation, Message
-from twofold.db import db, utcnow
+from twofold.db import db
 from twofold.integrations import secrets_box
 from twofold.tenancy.scope import owned
 
@@ -56,7 +56,6 @@ def deliver(message_id: str) -> str:
     message.error = None
     if external and not message.external_id:
         message.external_id = f"out:{external}"
-    message.created_at = message.created_at or utcnow()
     db.session.commit()
     return "sent"
 

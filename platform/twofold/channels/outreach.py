@@ -44,7 +44,7 @@ def identity_for(record_id: uuid.UUID, kind: str | None = None) -> ContactIdenti
 
 
 def send_to_record(record_id: uuid.UUID, text: str, *, key: str, kind: str | None = None) -> Message:
-    text = " ".join((text or "").split(" ")).strip()
+    text = (text or "").strip()
     if not text:
         raise ValueError("the message is empty")
     external_id = f"auto:{key}"[:120]
