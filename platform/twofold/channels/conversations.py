@@ -38,6 +38,45 @@ class Received:
     identity: ContactIdentity | None = None
     reply: Message | None = None
     duplicate: bool = False
+    # Set by :func:`store` for a channel that answers in its response: the reply as it goes
+    # out and where to, read before the commit so that answering costs no second query.
+    answer: Outbound | None = None
+    address: str | None = None
+
+
+def store(
+    channel: Channel, inbound: Inbound, *, answers_inline: bool, flow: dict[str, Any] | None = None
+) -> Received:
+    """:func:`receive` and commit, once per message, whatever races or repeats.
+
+    The first try skips the duplicate look-up; a unique-key clash (a re-sent message, or two
+    first messages of one client racing) is tried once more, looking first. With
+    ``answers_inline`` the bot's reply rides in the platform's response (``answered``; a
+    repeat gets it again); otherwise it is queued for delivery.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from twofold.channels import delivery
+
+    for check_seen in (False, True):
+        try:
+            result = receive(channel, inbound, check_seen=check_seen, flow=flow)
+            reply = result.reply
+            if reply is not None and answers_inline and (not result.duplicate or reply.status == "answered"):
+                reply.status = "answered"
+                result.answer = Outbound(reply.text, tuple(reply.choices or ()))
+                known = result.identity.address if result.identity else None
+                result.address = known or inbound.address or inbound.user_id
+            elif reply is not None and not result.duplicate:
+                db.session.flush()
+                delivery.queue(reply)
+            db.session.commit()
+            return result
+        except IntegrityError:
+            db.session.rollback()
+            if check_seen:
+                raise
+    raise AssertionError("unreachable: the second try raises or returns")
 
 
 # Built once: on the webhook's hot path, building a statement costs more than running it.

@@ -13,12 +13,11 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 from sqlalchemy import bindparam, select
-from sqlalchemy.exc import IntegrityError
 
 from twofold.api.errors import api_error
 from twofold.channels import conversations, delivery, kinds
-from twofold.channels.meta import ChannelSpec, Inbound, Outbound
-from twofold.channels.models import BotFlow, Channel, Message
+from twofold.channels.meta import ChannelSpec, Inbound
+from twofold.channels.models import BotFlow, Channel
 from twofold.db import db, writing
 from twofold.tenancy.scope import tenant_scope, unscoped
 
@@ -80,36 +79,11 @@ def receive(channel_id: uuid.UUID, expected_kind: str | None = None) -> Any:
 def _take(
     channel: Channel, spec: ChannelSpec, inbound: Inbound, flow: dict[str, Any] | None
 ) -> dict[str, Any] | None:
-    """Store one message and commit; the response body that answers it, if the channel has one.
-
-    The first try skips the duplicate look-up; a unique-key clash (a re-sent update, or two
-    first messages of one client racing) is tried once more, looking first.
-    """
-    for check_seen in (False, True):
-        try:
-            result = conversations.receive(channel, inbound, check_seen=check_seen, flow=flow)
-            answer = None
-            reply = result.reply
-            if result.duplicate:
-                if reply is not None and reply.status == "answered" and spec.respond is not None:
-                    answer = spec.respond(inbound.address or inbound.user_id, _outbound(reply))
-            elif reply is not None and spec.respond is not None and result.identity is not None:
-                reply.status = "answered"
-                answer = spec.respond(result.identity.address, _outbound(reply))
-            elif reply is not None:
-                db.session.flush()
-                delivery.queue(reply)
-            db.session.commit()
-            return answer
-        except IntegrityError:
-            db.session.rollback()
-            if check_seen:
-                raise
-    return None
-
-
-def _outbound(message: Message) -> Outbound:
-    return Outbound(message.text, tuple(message.choices or ()))
+    """Store one message; the response body that answers it, if the channel has one."""
+    result = conversations.store(channel, inbound, answers_inline=spec.respond is not None, flow=flow)
+    if spec.respond is None or result.answer is None or result.address is None:
+        return None
+    return spec.respond(result.address, result.answer)
 
 
 def register(app: Any) -> None:

@@ -20,7 +20,6 @@ from html import escape
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
-from sqlalchemy.exc import IntegrityError
 
 from twofold.api.errors import api_error, validation_error
 from twofold.auth.throttle import Rule, throttle
@@ -200,15 +199,8 @@ def _post_message(channel_id: uuid.UUID) -> Any:
         channel = db.session.get(Channel, (tenant_id, channel_id))
         if channel is None:
             return _not_found()
-        try:
-            result = conversations.receive(channel, inbound)
-            if result.reply is not None:
-                result.reply.status = "answered"  # it rides back in this response
-            db.session.commit()
-        except IntegrityError:
-            # A double send racing itself: the other copy stored it; answer as a repeat.
-            db.session.rollback()
-            result = conversations.Received(None, duplicate=True)
+        # Stored once even if a double send races itself; a repeat answers like the first time.
+        result = conversations.store(channel, inbound, answers_inline=True)
         if result.duplicate:
             mine, replies = _repeat(channel_id, inbound.message_id)
             if mine is None:
